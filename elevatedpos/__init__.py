@@ -1,0 +1,3 @@
+"""ElevatedPOS API."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Business actions with I/O, shared by resolvers and the CLI."""

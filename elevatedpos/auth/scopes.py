@@ -1,0 +1,64 @@
+"""Roles, the scopes each one carries, and the principal a request acts as."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+DOMAINS = (
+    "catalog",
+    "inventory",
+    "orders",
+    "payments",
+    "customers",
+    "loyalty",
+    "campaigns",
+    "automations",
+    "integrations",
+    "locations",
+    "users",
+)
+READ_SCOPES = frozenset(f"{d}:read" for d in DOMAINS)
+ALL_SCOPES = READ_SCOPES | frozenset(f"{d}:write" for d in DOMAINS)
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MANAGER = "manager"
+    STAFF = "staff"
+
+
+_STAFF = READ_SCOPES | {"orders:write", "payments:write", "customers:write", "loyalty:write"}
+_MANAGER = _STAFF | {"catalog:write", "inventory:write", "campaigns:write", "automations:write"}
+_ADMIN = ALL_SCOPES
+
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.OWNER: frozenset(_ADMIN),
+    Role.ADMIN: frozenset(_ADMIN),
+    Role.MANAGER: frozenset(_MANAGER),
+    Role.STAFF: frozenset(_STAFF),
+}
+
+
+def scopes_for_role(role: str) -> frozenset[str]:
+    return ROLE_SCOPES[Role(role)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: a user's session, or a partner app with granted scopes."""
+
+    user_id: uuid.UUID
+    org_id: uuid.UUID
+    scopes: frozenset[str]
+    session_id: uuid.UUID | None = None
+    role: str | None = None
+    client_id: str | None = None
+    token_id: str | None = None
+    expires_at: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

@@ -1,0 +1,170 @@
+"""Login, refresh-token rotation with reuse detection, logout, and bearer authentication."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from elevatedpos.auth.passwords import verify_password
+from elevatedpos.auth.scopes import Principal, scopes_for_role
+from elevatedpos.db.models import AuthSession, RefreshToken, User
+from elevatedpos.db.types import utcnow
+from elevatedpos.errors import RateLimited, Unauthorized
+from elevatedpos.runtime import Runtime
+
+LOGIN_WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+def _login_key(client_ip: str) -> str:
+    return f"login-failures:{client_ip}"
+
+
+async def login(rt: Runtime, email: str, password: str, client_ip: str) -> IssuedTokens:
+    """Exchange credentials for a new session; failures count against the client's IP."""
+    limit = rt.settings.login_failures_per_minute
+    window = await rt.limiter.window_count(_login_key(client_ip))
+    if window.count >= limit:
+        raise RateLimited(window.retry_after, "Too many failed logins from this address")
+    async with rt.db.read() as session:
+        user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    if not await verify_password(user.password_hash if user else None, password) or user is None:
+        await rt.limiter.window_hit(_login_key(client_ip), LOGIN_WINDOW_SECONDS)
+        raise Unauthorized("Invalid email or password")
+    return await start_session(rt, user)
+
+
+async def start_session(rt: Runtime, user: User) -> IssuedTokens:
+    """A new session (refresh-token family) for an already authenticated user."""
+    now = utcnow()
+    auth_session = AuthSession(
+        id=uuid.uuid4(),
+        org_id=user.org_id,
+        user_id=user.id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl),
+    )
+    token_id = uuid.uuid4()
+    async with rt.db.write() as session:
+        session.add(auth_session)
+        await session.flush()
+        session.add(
+            RefreshToken(
+                id=token_id,
+                session_id=auth_session.id,
+                expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl),
+            )
+        )
+    return _issue(rt, user, auth_session.id, token_id)
+
+
+def _issue(rt: Runtime, user: User, session_id: uuid.UUID, token_id: uuid.UUID) -> IssuedTokens:
+    access, _ = rt.issuer.access_token(
+        user_id=user.id,
+        org_id=user.org_id,
+        scopes=scopes_for_role(user.role),
+        session_id=session_id,
+        role=user.role,
+    )
+    refresh = rt.issuer.refresh_token(user_id=user.id, session_id=session_id, token_id=token_id)
+    return IssuedTokens(access, refresh, rt.settings.access_token_ttl, user)
+
+
+async def refresh(rt: Runtime, refresh_token: str) -> IssuedTokens:
+    """Spend a refresh token for a new pair; a spent one presented again revokes its family."""
+    claims = rt.issuer.decode_refresh(refresh_token)
+    try:
+        token_id, session_id = uuid.UUID(claims["jti"]), uuid.UUID(claims["sid"])
+    except ValueError as exc:
+        raise Unauthorized("Invalid token") from exc
+    now = utcnow()
+    reused = False
+    user: User | None = None
+    new_token_id = uuid.uuid4()
+    async with rt.db.write() as session:
+        auth_session = await session.get(AuthSession, session_id)
+        if auth_session is None or auth_session.revoked_at is not None:
+            raise Unauthorized("Session has ended")
+        if auth_session.expires_at <= now:
+            raise Unauthorized("Session has expired")
+        spent = await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.id == token_id,
+                RefreshToken.session_id == session_id,
+                RefreshToken.spent_at.is_(None),
+            )
+            .values(spent_at=now)
+        )
+        if spent.rowcount != 1:
+            reused = True
+            auth_session.revoked_at = now
+            auth_session.revoked_reason = "refresh_token_reuse"
+        else:
+            session.add(
+                RefreshToken(
+                    id=new_token_id,
+                    session_id=session_id,
+                    expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl),
+                )
+            )
+            user = await session.get(User, auth_session.user_id)
+    if reused or user is None:
+        raise Unauthorized("Refresh token was already used; the session has been revoked")
+    return _issue(rt, user, session_id, new_token_id)
+
+
+async def logout(rt: Runtime, principal: Principal) -> None:
+    """End the principal's session: its access and refresh tokens stop working everywhere."""
+    if principal.session_id is None:
+        return
+    async with rt.db.write() as session:
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason="logout")
+        )
+
+
+async def authenticate(rt: Runtime, token: str) -> Principal:
+    """The principal a bearer token stands for, or Unauthorized."""
+    claims = rt.issuer.decode_access(token)
+    try:
+        user_id, org_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["org"])
+        session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
+    except ValueError as exc:
+        raise Unauthorized("Invalid token") from exc
+    if session_id is None:
+        raise Unauthorized("Invalid token")
+    async with rt.db.read() as session:
+        active = await session.scalar(
+            select(func.count())
+            .select_from(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > utcnow(),
+            )
+        )
+    if not active:
+        raise Unauthorized("Session has ended")
+    return Principal(
+        user_id=user_id,
+        org_id=org_id,
+        scopes=frozenset(str(claims["scope"]).split()),
+        session_id=session_id,
+        role=claims.get("role"),
+        client_id=claims.get("cid"),
+        token_id=claims["jti"],
+        expires_at=int(claims["exp"]),
+    )

@@ -1,0 +1,111 @@
+"""The engine and the two ways to use it: short read transactions and serialized writes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from elevatedpos.errors import PreconditionFailed
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, and explicit BEGIN so writers can take the lock up front.
+
+    pysqlite's own transaction handling begins lazily and cannot say IMMEDIATE; a
+    deferred writer that upgrades its lock can fail at once with `database is locked`
+    whatever the timeout, so write transactions begin IMMEDIATE (SQLAlchemy's documented
+    recipe for pysqlite, applied to aiosqlite).
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine_for(url: str, **kw: Any) -> AsyncEngine:
+    """An async engine with the options each backend needs."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=8,
+            max_overflow=8,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **kw,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False, **kw)
+
+
+class Database:
+    """Owns the engine; hands out read sessions and serialized write sessions."""
+
+    def __init__(self, url: str, **engine_kw: Any) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = create_engine_for(url, **engine_kw)
+        write_bind = (
+            self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
+        )
+        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(write_bind, expire_on_commit=False)
+        # SQLite has one writer at a time: queue writers of this process here instead of
+        # letting them spin on the file lock; other processes wait on busy_timeout.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A short read-only transaction."""
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: commits when the block ends, rolls back on an exception.
+
+        A row whose version changed under us (optimistic locking) is a 412.
+        """
+        try:
+            if self._write_lock is None:
+                async with self._write_sessions() as session, session.begin():
+                    yield session
+                return
+            async with self._write_lock:
+                async with self._write_sessions() as session, session.begin():
+                    yield session
+        except StaleDataError as exc:
+            raise PreconditionFailed(
+                "The resource was changed by another request; fetch it again and retry"
+            ) from exc
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

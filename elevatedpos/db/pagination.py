@@ -1,0 +1,98 @@
+"""Keyset pagination: stable order, every row exactly once across pages, opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from elevatedpos.errors import field_error
+
+T = TypeVar("T")
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    limit: int
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+def check_first(first: int | None) -> int:
+    """The page size: 1..100, default 50; anything else is a 422 on `first`."""
+    if first is None:
+        return DEFAULT_PAGE
+    if not 1 <= first <= MAX_PAGE:
+        raise field_error("first", f"first must be between 1 and {MAX_PAGE}")
+    return first
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _decode_value(raw: Any, column: InstrumentedAttribute[Any]) -> Any:
+    python_type = column.type.python_type
+    if python_type is uuid.UUID:
+        return uuid.UUID(raw)
+    if python_type is datetime:
+        return datetime.fromisoformat(raw)
+    if python_type in (int, str, float) and isinstance(raw, python_type):
+        return raw
+    raise ValueError("cursor value of the wrong type")
+
+
+def encode_cursor(values: tuple[Any, ...]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([_encode_value(v) for v in values])).decode()
+
+
+def decode_cursor(cursor: str, keys: list[InstrumentedAttribute[Any]]) -> tuple[Any, ...]:
+    try:
+        raw = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(raw, list) or len(raw) != len(keys):
+            raise ValueError("cursor shape")
+        return tuple(_decode_value(v, k) for v, k in zip(raw, keys, strict=True))
+    except (ValueError, TypeError, orjson.JSONDecodeError, binascii.Error) as exc:
+        raise field_error("after", "after is not a valid cursor") from exc
+
+
+async def keyset_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: list[InstrumentedAttribute[Any]],
+    *,
+    first: int | None,
+    after: str | None,
+    descending: bool = False,
+) -> Page[Any]:
+    """One page of `stmt` (which selects an entity), ordered by `keys` (unique together)."""
+    limit = check_first(first)
+    if after is not None:
+        position = decode_cursor(after, keys)
+        row_key = tuple_(*keys)
+        stmt = stmt.where(row_key < tuple_(*position) if descending else row_key > tuple_(*position))
+    order = [k.desc() for k in keys] if descending else list(keys)
+    rows = list((await session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    cursors = [encode_cursor(tuple(getattr(r, k.key) for k in keys)) for r in rows]
+    return Page(rows, cursors, has_next, limit)

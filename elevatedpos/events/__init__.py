@@ -1,0 +1,1 @@
+"""Domain events: the transactional outbox and what reads from it."""

@@ -1,0 +1,33 @@
+"""Write events in the caller's transaction, so an event exists exactly when its change does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elevatedpos.db.models import OutboxEvent
+from elevatedpos.db.types import utcnow
+
+
+def record_event(
+    session: AsyncSession, org_id: uuid.UUID, event_type: str, data: dict[str, Any]
+) -> OutboxEvent:
+    """Add an event to the outbox within `session`'s transaction."""
+    event = OutboxEvent(
+        id=uuid.uuid4(), org_id=org_id, type=event_type, data=data, created_at=utcnow()
+    )
+    session.add(event)
+    return event
+
+
+def envelope(event: OutboxEvent) -> dict[str, Any]:
+    """The shape webhooks, automations and subscriptions receive."""
+    return {
+        "id": str(event.id),
+        "type": event.type,
+        "orgId": str(event.org_id),
+        "createdAt": event.created_at.isoformat().replace("+00:00", "Z"),
+        "data": event.data,
+    }

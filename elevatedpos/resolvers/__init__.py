@@ -1,0 +1,1 @@
+"""Queries and mutations per domain: authorize, validate, call an action or a query, return."""

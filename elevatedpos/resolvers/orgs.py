@@ -1,0 +1,89 @@
+"""me, locations, createLocation."""
+
+from __future__ import annotations
+
+import strawberry
+
+from elevatedpos.actions.orgs import new_location, update_location
+from elevatedpos.db.models import Location as LocationRow
+from elevatedpos.db.models import User as UserRow
+from elevatedpos.db.pagination import keyset_page
+from elevatedpos.db.scoping import get_in_org, org_select, require_in_org
+from elevatedpos.errors import NotFound
+from elevatedpos.schema.context import Info
+from elevatedpos.schema.orgs import CreateLocationInput, Location, UpdateLocationInput, User
+from elevatedpos.schema.pagination import Connection
+from elevatedpos.schema.permissions import HasScope
+
+
+@strawberry.type
+class OrgsQuery:
+    @strawberry.field(description="The user this token acts for")
+    async def me(self, info: Info) -> User:
+        ctx = info.context
+        async with ctx.runtime.db.read() as session:
+            row = await get_in_org(session, UserRow, ctx.auth.user_id, ctx.org_id)
+        if row is None:
+            raise NotFound("user not found")
+        return User.from_row(row)
+
+    @strawberry.field(
+        description="The org's locations, by name", permission_classes=[HasScope("locations:read")]
+    )
+    async def locations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Location]:
+        ctx = info.context
+        async with ctx.runtime.db.read() as session:
+            page = await keyset_page(
+                session,
+                org_select(LocationRow, ctx.org_id),
+                [LocationRow.name, LocationRow.id],
+                first=first,
+                after=after,
+            )
+        return Connection[Location].from_page(page, Location.from_row)
+
+    @strawberry.field(
+        description="One location by id", permission_classes=[HasScope("locations:read")]
+    )
+    async def location(self, info: Info, id: strawberry.ID) -> Location:
+        ctx = info.context
+        async with ctx.runtime.db.read() as session:
+            row = await require_in_org(session, LocationRow, id, ctx.org_id, "location")
+        return Location.from_row(row)
+
+
+@strawberry.type
+class OrgsMutation:
+    @strawberry.mutation(
+        description="Add a store location", permission_classes=[HasScope("locations:write")]
+    )
+    async def create_location(self, info: Info, input: CreateLocationInput) -> Location:
+        ctx = info.context
+        async with ctx.runtime.db.write() as session:
+            location = new_location(session, ctx.org_id, input.name, input.timezone)
+        return Location.from_row(location)
+
+    @strawberry.mutation(
+        description="Rename a location or change its time zone",
+        permission_classes=[HasScope("locations:write")],
+    )
+    async def update_location(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateLocationInput,
+        expected_version: int | None = None,
+    ) -> Location:
+        ctx = info.context
+        async with ctx.runtime.db.write() as session:
+            row = await require_in_org(session, LocationRow, id, ctx.org_id, "location")
+            await update_location(
+                session,
+                row,
+                name=input.name,
+                timezone=input.timezone,
+                expected_version=expected_version,
+            )
+        return Location.from_row(row)

@@ -1,0 +1,305 @@
+"""The OpenAPI 3.1 document, generated from the route table and the schema, so it cannot drift."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+from elevatedpos import __version__
+from elevatedpos.errors import KINDS_BY_CODE
+from elevatedpos.rest_compat.operations import CompiledOperation
+from elevatedpos.rest_compat.routes import RestRoute
+
+_SCALARS: dict[str, dict[str, Any]] = {
+    "String": {"type": "string"},
+    "ID": {"type": "string", "format": "uuid"},
+    "Int": {"type": "integer"},
+    "Float": {"type": "number"},
+    "Boolean": {"type": "boolean"},
+    "DateTime": {"type": "string", "format": "date-time"},
+    "JSON": {},
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 Problem Details",
+    "required": ["type", "title", "status", "detail", "instance", "requestId"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "requestId": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _scalar(t: GraphQLScalarType) -> dict[str, Any]:
+    return dict(_SCALARS.get(t.name, {"type": "string"}))
+
+
+def _enum(t: GraphQLEnumType) -> dict[str, Any]:
+    return {"type": "string", "enum": [name.lower() for name in t.values]}
+
+
+def _nullable(schema: dict[str, Any], nullable: bool) -> dict[str, Any]:
+    if not nullable:
+        return schema
+    if "$ref" in schema:
+        return {"oneOf": [schema, {"type": "null"}]}
+    t = schema.get("type")
+    if isinstance(t, str):
+        return {**schema, "type": [t, "null"]}
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+class OpenAPIBuilder:
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.schema = schema
+        self.components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+
+    def input_schema(self, t: Any, nullable: bool = True) -> dict[str, Any]:
+        if isinstance(t, GraphQLNonNull):
+            return self.input_schema(t.of_type, nullable=False)
+        if isinstance(t, GraphQLList):
+            return _nullable({"type": "array", "items": self.input_schema(t.of_type)}, nullable)
+        if isinstance(t, GraphQLEnumType):
+            return _nullable(_enum(t), nullable)
+        if isinstance(t, GraphQLScalarType):
+            return _nullable(_scalar(t), nullable)
+        assert isinstance(t, GraphQLInputObjectType)
+        if t.name not in self.components:
+            self.components[t.name] = {}  # placeholder first: input types may recurse
+            props: dict[str, Any] = {}
+            required: list[str] = []
+            for name, f in t.fields.items():
+                prop = self.input_schema(f.type)
+                if f.description:
+                    prop = {**prop, "description": f.description}
+                props[name] = prop
+                if isinstance(f.type, GraphQLNonNull) and f.default_value is None:
+                    required.append(name)
+            body: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+            if required:
+                body["required"] = required
+            if t.description:
+                body["description"] = t.description
+            self.components[t.name] = body
+        return _nullable({"$ref": f"#/components/schemas/{t.name}"}, nullable)
+
+    def output_schema(
+        self,
+        t: Any,
+        selection: SelectionSetNode | None,
+        fragments: dict[str, FragmentDefinitionNode],
+        nullable: bool = True,
+    ) -> dict[str, Any]:
+        if isinstance(t, GraphQLNonNull):
+            return self.output_schema(t.of_type, selection, fragments, nullable=False)
+        if isinstance(t, GraphQLList):
+            items = self.output_schema(t.of_type, selection, fragments)
+            return _nullable({"type": "array", "items": items}, nullable)
+        if isinstance(t, GraphQLEnumType):
+            return _nullable(_enum(t), nullable)
+        if isinstance(t, GraphQLScalarType):
+            return _nullable(_scalar(t), nullable)
+        assert isinstance(t, (GraphQLObjectType, GraphQLInterfaceType)) and selection is not None
+        props: dict[str, Any] = {}
+        required: list[str] = []
+        for node in self._fields(selection, fragments):
+            name = node.name.value
+            if name.startswith("__") or name not in t.fields:
+                continue
+            key = node.alias.value if node.alias else name
+            f = t.fields[name]
+            prop = self.output_schema(f.type, node.selection_set, fragments)
+            if f.description:
+                prop = {**prop, "description": f.description}
+            props[key] = prop
+            if isinstance(f.type, GraphQLNonNull):
+                required.append(key)
+        return _nullable({"type": "object", "properties": props, "required": required}, nullable)
+
+    def _fields(
+        self, selection: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
+    ) -> list[FieldNode]:
+        out: list[FieldNode] = []
+        for sel in selection.selections:
+            if isinstance(sel, FieldNode):
+                out.append(sel)
+            elif isinstance(sel, InlineFragmentNode):
+                out.extend(self._fields(sel.selection_set, fragments))
+            elif isinstance(sel, FragmentSpreadNode):
+                out.extend(self._fields(fragments[sel.name.value].selection_set, fragments))
+        return out
+
+    def success_body(self, route: RestRoute, op: CompiledOperation) -> dict[str, Any]:
+        fragments = {
+            d.name.value: d
+            for d in op.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        root_type = self.schema.get_root_type(op.definition.operation)
+        assert root_type is not None
+        root = next(
+            s
+            for s in op.definition.selection_set.selections
+            if isinstance(s, FieldNode)
+        )
+        field = root_type.fields[op.root_field]
+        value = self.output_schema(field.type, root.selection_set, fragments)
+        if route.list:
+            nodes = value["properties"]["nodes"]
+            return {
+                "type": "object",
+                "required": ["data", "meta"],
+                "properties": {
+                    "data": nodes,
+                    "meta": {
+                        "type": "object",
+                        "required": ["limit", "nextCursor"],
+                        "properties": {
+                            "limit": {"type": "integer"},
+                            "nextCursor": {"type": ["string", "null"]},
+                        },
+                    },
+                },
+            }
+        return {"type": "object", "required": ["data"], "properties": {"data": value}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _field_description(schema: GraphQLSchema, op: CompiledOperation) -> str | None:
+    root_type = schema.get_root_type(op.definition.operation)
+    return root_type.fields[op.root_field].description if root_type else None
+
+
+def build_openapi(
+    schema: GraphQLSchema,
+    routes: tuple[RestRoute, ...],
+    ops: dict[str, CompiledOperation],
+    scopes: dict[str, str | None],
+) -> dict[str, Any]:
+    """The whole document; `scopes` maps an operation name to the scope its field demands."""
+    builder = OpenAPIBuilder(schema)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        op = ops[route.operation]
+        item: dict[str, Any] = {
+            "operationId": route.operation[0].lower() + route.operation[1:],
+            "summary": route.summary,
+            "tags": [route.tag],
+            "parameters": [],
+            "responses": {},
+        }
+        description = _field_description(schema, op)
+        scope = scopes.get(route.operation)
+        notes = [description] if description else []
+        if scope:
+            notes.append(f"Requires the `{scope}` scope.")
+        notes.append(f"GraphQL: `{op.root_field}`.")
+        item["description"] = " ".join(notes)
+        for name in re.findall(r"{(\w+)}", route.path):
+            item["parameters"].append(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+            )
+        for param, var_path in route.query_params.items():
+            head, *rest = var_path.split(".")
+            t: Any = op.variable_types[head]
+            for key in rest:
+                while hasattr(t, "of_type"):
+                    t = t.of_type
+                t = t.fields[key].type
+            param_schema = builder.input_schema(t, nullable=False)
+            if param == "limit":
+                param_schema = {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
+            item["parameters"].append({"name": param, "in": "query", "required": False, "schema": param_schema})
+        if route.idempotent:
+            item["parameters"].append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "Replays the first response for 24 h; another body with the same key is 422",
+                    "schema": {"type": "string", "maxLength": 255},
+                }
+            )
+        if route.if_match:
+            item["parameters"].append(
+                {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": 'The quoted version from ETag; a stale one is 412'}
+            )
+        if route.body:
+            item["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": builder.input_schema(op.variable_types["input"], nullable=False)}},
+            }
+        if route.no_content:
+            item["responses"][str(route.status)] = {"description": "Done; no body"}
+        else:
+            item["responses"][str(route.status)] = {
+                "description": "Success",
+                "content": {"application/json": {"schema": builder.success_body(route, op)}},
+            }
+        codes = ["400", "422"] if route.body or route.query_params else []
+        if not route.public:
+            codes += ["401", "403", "429"]
+        if "{" in route.path:
+            codes.append("404")
+        if route.if_match:
+            codes.append("412")
+        if route.public and route.path.endswith("/login"):
+            codes += ["401", "429"]
+        for code in sorted(set(codes)):
+            kind = next(k for k in KINDS_BY_CODE.values() if k.status == int(code))
+            item["responses"][code] = _problem(kind.title)
+        item["responses"]["default"] = _problem("Unexpected error")
+        if route.public:
+            item["security"] = []
+        paths.setdefault(route.path, {})[route.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ElevatedPOS API",
+            "version": __version__,
+            "description": "REST bridge over the ElevatedPOS GraphQL schema. Money is integer minor units; errors are RFC 9457 problems.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": builder.components,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearerAuth": []}],
+    }

@@ -1,0 +1,66 @@
+"""The REST table: every documented /api/v1 route and the GraphQL operation it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RestRoute:
+    """A declaration, not a handler: the executor runs every route the same way."""
+
+    method: str
+    path: str
+    operation: str
+    summary: str
+    tag: str
+    status: int = 200
+    public: bool = False
+    body: bool = False
+    list: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+    etag: bool = False
+    if_match: bool = False
+    no_content: bool = False
+
+    @property
+    def idempotent(self) -> bool:
+        """POSTs that create something honour Idempotency-Key."""
+        return self.method == "POST" and self.status == 201
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        """REST query parameter → GraphQL variable path (lists add limit and cursor)."""
+        base = {"limit": "first", "cursor": "after"} if self.list else {}
+        return {**base, **self.query}
+
+
+API = "/api/v1"
+
+ROUTES: tuple[RestRoute, ...] = (
+    RestRoute("POST", f"{API}/auth/login", "Login", "Exchange credentials for tokens", "Auth",
+              public=True, body=True),
+    RestRoute("POST", f"{API}/auth/refresh", "RefreshToken", "Rotate a refresh token", "Auth",
+              public=True, body=True),
+    RestRoute("POST", f"{API}/auth/logout", "Logout", "Revoke this session's tokens", "Auth",
+              status=204, no_content=True),
+    RestRoute("GET", f"{API}/auth/me", "Me", "The authenticated user", "Auth"),
+    RestRoute("GET", f"{API}/locations", "Locations", "List locations", "Locations", list=True),
+    RestRoute("POST", f"{API}/locations", "CreateLocation", "Create a location", "Locations",
+              status=201, body=True),
+    RestRoute("GET", f"{API}/locations/{{id}}", "Location", "Retrieve a location", "Locations",
+              etag=True),
+    RestRoute("PATCH", f"{API}/locations/{{id}}", "UpdateLocation", "Update a location",
+              "Locations", body=True, if_match=True, etag=True),
+)
+
+
+def is_public(method: str, path: str) -> bool:
+    """Routes that need no token (the auth middleware asks)."""
+    return (method, path) in _PUBLIC or path in _PUBLIC_PATHS or path.startswith("/docs")
+
+
+_PUBLIC = frozenset((r.method, r.path) for r in ROUTES if r.public) | {
+    ("POST", f"{API}/oauth/token"),
+}
+_PUBLIC_PATHS = frozenset({"/healthz", "/readyz", f"{API}/openapi.json"})

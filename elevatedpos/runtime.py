@@ -1,0 +1,87 @@
+"""The process-wide resources a running app shares: database, token issuer, limiter, Redis."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from elevatedpos.auth.tokens import TokenIssuer
+from elevatedpos.db.engine import Database
+from elevatedpos.db.models import InstanceKey, Org
+from elevatedpos.ratelimit import MemoryStore, RateLimitStore, RedisStore, plan_limits
+from elevatedpos.settings import Settings
+
+JWT_KEY_NAME = "jwt_secret"
+
+
+async def instance_secret(db: Database, name: str) -> str:
+    """A secret made once per installation and kept in its database, so every host shares it."""
+    async with db.read() as session:
+        value = await session.scalar(select(InstanceKey.value).where(InstanceKey.name == name))
+    if value is not None:
+        return value
+    try:
+        async with db.write() as session:
+            session.add(InstanceKey(name=name, value=secrets.token_urlsafe(48)))
+    except IntegrityError:
+        pass  # another process made it first; theirs wins
+    async with db.read() as session:
+        return str(
+            await session.scalar(select(InstanceKey.value).where(InstanceKey.name == name))
+        )
+
+
+class Runtime:
+    """Built once per process in the app's lifespan; reached through the request context."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.redis: Redis | None = (
+            Redis.from_url(settings.redis_url) if settings.redis_url else None
+        )
+        self.limiter: RateLimitStore = RedisStore(self.redis) if self.redis else MemoryStore()
+        self.tokens: TokenIssuer | None = None
+        self._org_limits: dict[uuid.UUID, tuple[float, tuple[int, int]]] = {}
+
+    async def start(self) -> None:
+        secret = self.settings.jwt_secret or await instance_secret(self.db, JWT_KEY_NAME)
+        s = self.settings
+        self.tokens = TokenIssuer(
+            secret, s.jwt_issuer, s.jwt_audience, s.access_token_ttl, s.refresh_token_ttl
+        )
+
+    async def stop(self) -> None:
+        await self.limiter.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.dispose()
+
+    @property
+    def issuer(self) -> TokenIssuer:
+        if self.tokens is None:
+            raise RuntimeError("Runtime.start() has not run")
+        return self.tokens
+
+    async def org_limits(self, org_id: uuid.UUID) -> tuple[int, int]:
+        """(limit, burst) of an org, cached briefly: a plan change applies within seconds."""
+        now = time.monotonic()
+        cached = self._org_limits.get(org_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(Org.plan, Org.rate_limit, Org.burst).where(Org.id == org_id)
+                )
+            ).first()
+        limits = plan_limits(row.plan, row.rate_limit, row.burst) if row else plan_limits(
+            "starter", None, None
+        )
+        self._org_limits[org_id] = (now + self.settings.plan_cache_seconds, limits)
+        return limits

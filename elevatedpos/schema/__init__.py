@@ -1,0 +1,1 @@
+"""The Strawberry schema: types and inputs (no I/O), assembled in `root`."""

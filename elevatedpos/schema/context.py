@@ -1,0 +1,46 @@
+"""The per-request context every resolver sees as `info.context`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.types import Info as StrawberryInfo
+
+from elevatedpos.auth.scopes import Principal
+from elevatedpos.errors import Unauthorized
+from elevatedpos.runtime import Runtime
+
+L = TypeVar("L")
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    principal: Principal | None
+    request_id: str | None = None
+    client_ip: str = "unknown"
+    _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    @property
+    def auth(self) -> Principal:
+        """The principal, or Unauthorized for anonymous callers."""
+        if self.principal is None:
+            raise Unauthorized()
+        return self.principal
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        return self.auth.org_id
+
+    def loader(self, factory: Callable[[Context], L]) -> L:
+        """The request's one instance of a dataloader, made on first use."""
+        existing = self._loaders.get(factory)
+        if existing is None:
+            existing = self._loaders[factory] = factory(self)
+        return existing  # type: ignore[no-any-return]
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,59 @@
+"""Settings read from the environment, with the embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./elevatedpos.db"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://, sqlite://) and pick async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        url = "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    jwt_secret: str | None = None
+    allow_private_webhook_targets: bool = False
+    jwt_issuer: str = "https://api.elevatedpos.com.au"
+    jwt_audience: str = "elevatedpos-api"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    login_failures_per_minute: int = 10
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    plan_cache_seconds: float = 30.0
+    idempotency_wait_seconds: float = 10.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "database_url": normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            "redis_url": env.get("REDIS_URL") or None,
+            "jwt_secret": env.get("JWT_SECRET") or None,
+            "allow_private_webhook_targets": _truthy(env.get("ALLOW_PRIVATE_WEBHOOK_TARGETS")),
+        }
+        values.update(overrides)
+        if isinstance(values.get("database_url"), str):
+            values["database_url"] = normalize_database_url(str(values["database_url"]))
+        return cls(**values)  # type: ignore[arg-type]

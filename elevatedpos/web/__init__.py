@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every door: responses, problems, middleware, health."""

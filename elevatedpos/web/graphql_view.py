@@ -1,0 +1,74 @@
+"""The /graphql endpoint: Strawberry's ASGI view with our context, JSON and problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from cross_web import HTTPException as StrawberryHTTPException
+from strawberry.types import ExecutionResult
+
+from elevatedpos.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE, ErrorKind
+from elevatedpos.runtime import Runtime
+from elevatedpos.schema.context import Context
+from elevatedpos.schema.errors import shape_errors
+from elevatedpos.schema.root import AnonymousRequest
+from elevatedpos.web.middleware import request_id_of
+from elevatedpos.web.responses import problem_response
+
+_STATUS_KINDS: dict[int, ErrorKind] = {
+    405: METHOD_NOT_ALLOWED,
+    415: UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: Any, runtime: Runtime) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except StrawberryHTTPException as exc:
+            kind = _STATUS_KINDS.get(exc.status_code, BAD_REQUEST)
+            response = problem_response(
+                kind, exc.reason, instance=scope["path"], request_id=request_id_of(scope)
+            )
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        st = request.scope.get("state", {})
+        client = request.client
+        return Context(
+            runtime=self.runtime,
+            principal=st.get("principal"),
+            request_id=st.get("request_id"),
+            client_ip=client.host if client else "unknown",
+        )
+
+    async def process_result(
+        self, request: Request | WebSocket, result: ExecutionResult | Any
+    ) -> GraphQLHTTPResponse:
+        for error in result.errors or ():
+            if isinstance(error.original_error, AnonymousRequest):
+                raise error.original_error
+        if result.errors:
+            # Parse and validation errors never reach the ErrorShaping extension's hook.
+            result.errors = shape_errors(result.errors, request_id_of(request.scope))
+        return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+

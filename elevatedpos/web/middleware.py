@@ -1,0 +1,180 @@
+"""Pure ASGI middleware, outermost first: request id, problem details, auth, rate limit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from elevatedpos.auth.sessions import authenticate
+from elevatedpos.errors import INTERNAL, DomainError, RateLimited, Unauthorized
+from elevatedpos.runtime import Runtime
+from elevatedpos.web.responses import domain_error_response, problem_response
+
+log = logging.getLogger("elevatedpos.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def state(scope: Scope) -> dict[str, object]:
+    return scope.setdefault("state", {})  # type: ignore[no-any-return]
+
+
+def request_id_of(scope: Scope) -> str | None:
+    value = scope.get("state", {}).get("request_id")
+    return str(value) if value else None
+
+
+class RequestIdMiddleware:
+    """Echo a well-formed incoming X-Request-ID, otherwise make one; set it on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id")
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state(scope)["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class ProblemMiddleware:
+    """Turn any exception into a problem response; unexpected ones are logged as 500s."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except DomainError as exc:
+            if started:
+                raise
+            response = domain_error_response(
+                exc, instance=scope["path"], request_id=request_id_of(scope)
+            )
+            await response(scope, receive, send)
+        except Exception:
+            request_id = request_id_of(scope)
+            log.exception(
+                "unhandled error request_id=%s %s %s", request_id, scope["method"], scope["path"]
+            )
+            if started:
+                raise
+            response = problem_response(
+                INTERNAL,
+                "An unexpected error occurred; contact support with the request id",
+                instance=scope["path"],
+                request_id=request_id,
+            )
+            await response(scope, receive, send)
+
+
+class AuthMiddleware:
+    """Resolve `Authorization: Bearer` into a Principal; refuse protected routes without one.
+
+    `is_public(method, path)` says which routes need no token. `/graphql` is
+    "optional": an anonymous request reaches it and the schema lets it through only
+    for `login`/`refreshToken` (and the GraphiQL page).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        runtime: Runtime,
+        is_public: Callable[[str, str], bool],
+        optional_paths: Iterable[str] = ("/graphql",),
+    ) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.is_public = is_public
+        self.optional = frozenset(optional_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        method = scope.get("method", "GET")
+        st = state(scope)
+        st["principal"] = None
+        authorization = Headers(scope=scope).get("authorization")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                if not self.is_public(method, path):
+                    raise Unauthorized("Authorization must be `Bearer <token>`")
+            else:
+                try:
+                    st["principal"] = await authenticate(self.runtime, token.strip())
+                except Unauthorized:
+                    if not self.is_public(method, path):
+                        raise
+        if (
+            st["principal"] is None
+            and path not in self.optional
+            and not self.is_public(method, path)
+            and scope["type"] == "http"
+        ):
+            raise Unauthorized()
+        await self.app(scope, receive, send)
+
+
+class RateLimitMiddleware:
+    """Take one token from the org's bucket per authenticated request; add the headers."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = scope.get("state", {}).get("principal")
+        if scope["type"] != "http" or principal is None:
+            await self.app(scope, receive, send)
+            return
+        limit, burst = await self.runtime.org_limits(principal.org_id)
+        decision = await self.runtime.limiter.take(f"org:{principal.org_id}", limit, burst)
+        headers = {
+            "X-RateLimit-Limit": str(decision.limit),
+            "X-RateLimit-Remaining": str(decision.remaining),
+        }
+        if not decision.allowed:
+            exc = RateLimited(decision.retry_after)
+            exc.headers.update(headers)
+            response = domain_error_response(
+                exc, instance=scope["path"], request_id=request_id_of(scope)
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                mutable = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    mutable[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,219 @@
+"""Login, refresh rotation, logout, me, token hardening and the per-IP login limit."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import jwt
+import orjson
+
+from elevatedpos.auth.tokens import ALGORITHM
+from tests.conftest import PASSWORD, Tenant, gql, new_client
+
+ME = "/api/v1/auth/me"
+
+
+async def login(client, email: str, password: str = PASSWORD):
+    return await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+async def test_login_returns_tokens_and_user(client, tenant: Tenant):
+    response = await login(client, tenant.email)
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["expiresIn"] == 900
+    assert data["tokenType"] == "Bearer"
+    assert data["user"] == {
+        "id": str(tenant.user_id),
+        "email": tenant.email,
+        "orgId": str(tenant.org_id),
+        "name": tenant.email.split("@")[0],
+        "role": "owner",
+    }
+    me = await client.get(ME, headers={"Authorization": f"Bearer {data['accessToken']}"})
+    assert me.status_code == 200
+    assert me.json()["data"]["id"] == str(tenant.user_id)
+
+
+async def test_login_is_case_insensitive_on_email(client, tenant: Tenant):
+    response = await login(client, tenant.email.upper())
+    assert response.status_code == 200
+
+
+async def test_wrong_password_and_unknown_email_are_the_same_401(client, tenant: Tenant):
+    wrong = await login(client, tenant.email, "not-the-password")
+    unknown = await login(client, "nobody@example.com", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+    assert wrong.json()["type"] == "https://elevatedpos.com.au/errors/unauthorized"
+
+
+async def test_login_missing_field_is_422(client):
+    response = await client.post("/api/v1/auth/login", json={"email": "a@b.co"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "password", "message": "password is required"}]
+
+
+async def test_refresh_rotates_and_spends_the_old_token(client, tenant: Tenant):
+    first = await client.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+    assert first.status_code == 200
+    pair = first.json()["data"]
+    assert pair["refreshToken"] != tenant.refresh_token
+    assert (await client.get(ME, headers={"Authorization": f"Bearer {pair['accessToken']}"})).status_code == 200
+    second = await client.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})
+    assert second.status_code == 200
+
+
+async def test_reusing_a_spent_refresh_token_revokes_the_family(client, tenant: Tenant):
+    rotated = (
+        await client.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+    ).json()["data"]
+    reuse = await client.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+    assert reuse.status_code == 401
+    # the whole family is gone: the token issued by the legitimate rotation too
+    after = await client.post("/api/v1/auth/refresh", json={"refreshToken": rotated["refreshToken"]})
+    assert after.status_code == 401
+    me = await client.get(ME, headers={"Authorization": f"Bearer {rotated['accessToken']}"})
+    assert me.status_code == 401
+
+
+async def test_logout_rejects_that_sessions_access_and_refresh_tokens(client, tenant: Tenant, make_tenant):
+    other_session = await login(client, tenant.email)
+    other_token = other_session.json()["data"]["accessToken"]
+    out = await client.post("/api/v1/auth/logout", headers=tenant.headers)
+    assert out.status_code == 204
+    assert out.content == b""
+    assert (await client.get(ME, headers=tenant.headers)).status_code == 401
+    refresh = await client.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+    assert refresh.status_code == 401
+    # another session of the same user is untouched
+    assert (await client.get(ME, headers={"Authorization": f"Bearer {other_token}"})).status_code == 200
+
+
+async def test_logout_needs_a_token(client):
+    response = await client.post("/api/v1/auth/logout")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def _b64(obj: dict) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(obj)).rstrip(b"=").decode()
+
+
+async def test_alg_none_is_rejected(client, tenant: Tenant, runtime):
+    claims = runtime.issuer.decode_access(tenant.access_token)
+    forged = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+    response = await client.get(ME, headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+async def test_tampered_payload_is_rejected(client, tenant: Tenant, runtime):
+    header, _, signature = tenant.access_token.split(".")
+    claims = runtime.issuer.decode_access(tenant.access_token)
+    claims["scope"] += " superuser"
+    response = await client.get(
+        ME, headers={"Authorization": f"Bearer {header}.{_b64(claims)}.{signature}"}
+    )
+    assert response.status_code == 401
+
+
+async def test_token_signed_with_another_key_or_algorithm_is_rejected(client, tenant: Tenant, runtime):
+    claims = runtime.issuer.decode_access(tenant.access_token)
+    other_key = jwt.encode(claims, "another-secret-of-enough-length-1234567890", algorithm=ALGORITHM)
+    other_alg = jwt.encode(claims, runtime.issuer.secret, algorithm="HS512")
+    for token in (other_key, other_alg):
+        response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+
+
+async def test_wrong_audience_issuer_or_expired_is_rejected(client, tenant: Tenant, runtime):
+    claims = runtime.issuer.decode_access(tenant.access_token)
+    now = int(time.time())
+    variants = [
+        {**claims, "aud": "someone-else"},
+        {**claims, "iss": "https://evil.example"},
+        {**claims, "iat": now - 2000, "exp": now - 1000},
+    ]
+    for variant in variants:
+        token = jwt.encode(variant, runtime.issuer.secret, algorithm=ALGORITHM)
+        response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, variant
+
+
+async def test_refresh_token_is_not_an_access_token(client, tenant: Tenant):
+    response = await client.get(ME, headers={"Authorization": f"Bearer {tenant.refresh_token}"})
+    assert response.status_code == 401
+    swapped = await client.post("/api/v1/auth/refresh", json={"refreshToken": tenant.access_token})
+    assert swapped.status_code == 401
+
+
+async def test_malformed_authorization_header_is_401(client):
+    for value in ("Basic abc", "Bearer", "Bearer not.a.jwt", "token"):
+        response = await client.get(ME, headers={"Authorization": value})
+        assert response.status_code == 401, value
+        assert response.json()["status"] == 401
+
+
+async def test_ten_failures_lock_the_ip_for_a_minute_even_for_the_right_password(app, tenant: Tenant):
+    async with new_client(app) as attacker, new_client(app) as bystander:
+        for _ in range(10):
+            assert (await login(attacker, tenant.email, "wrong-password")).status_code == 401
+        blocked = await login(attacker, tenant.email)
+        assert blocked.status_code == 429
+        assert 1 <= int(blocked.headers["retry-after"]) <= 60
+        assert blocked.json()["type"].endswith("/rate-limited")
+        # another address is not affected
+        assert (await login(bystander, tenant.email)).status_code == 200
+
+
+async def test_successful_logins_do_not_count(app, tenant: Tenant):
+    async with new_client(app) as c:
+        for _ in range(12):
+            assert (await login(c, tenant.email)).status_code == 200
+
+
+LOGIN = """
+mutation($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) {
+    accessToken refreshToken expiresIn tokenType user { id role orgId }
+  }
+}
+"""
+REFRESH = """
+mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken } }
+"""
+
+
+async def test_graphql_login_refresh_me_logout(client, tenant: Tenant):
+    body = await gql(client, LOGIN, {"email": tenant.email, "password": PASSWORD})
+    data = body["data"]["login"]
+    assert data["user"] == {"id": str(tenant.user_id), "role": "OWNER", "orgId": str(tenant.org_id)}
+    headers = {"Authorization": f"Bearer {data['accessToken']}"}
+    me = await gql(client, "{ me { id email } }", headers=headers)
+    assert me["data"]["me"]["email"] == tenant.email
+    rotated = await gql(client, REFRESH, {"t": data["refreshToken"]})
+    assert rotated["data"]["refreshToken"]["accessToken"]
+    out = await gql(client, "mutation { logout }", headers=headers)
+    assert out["data"] == {"logout": True}
+    after = await client.post("/graphql", json={"query": "{ me { id } }"}, headers=headers)
+    assert after.status_code == 401
+
+
+async def test_graphql_wrong_password_carries_the_code(client, tenant: Tenant):
+    body = await gql(client, LOGIN, {"email": tenant.email, "password": "nope-nope"})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED"
+    assert body["errors"][0]["extensions"]["status"] == 401
+
+
+async def test_anonymous_graphql_beyond_login_is_a_401_problem(client):
+    response = await client.post("/graphql", json={"query": "{ me { id } }"})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    mixed = await client.post(
+        "/graphql",
+        json={"query": 'mutation { login(input: {email: "a@b.co", password: "x"}) { accessToken } logout }'},
+    )
+    assert mixed.status_code == 401
