@@ -46,8 +46,12 @@ def _operation_scopes() -> dict[str, str | None]:
         op = OPERATIONS[route.operation]
         root = schema.get_type_by_name("Mutation" if op.is_mutation else "Query")
         field = next(
-            (f for f in getattr(root, "fields", []) if f.graphql_name == op.root_field
-             or schema.config.name_converter.get_graphql_name(f) == op.root_field),
+            (
+                f
+                for f in getattr(root, "fields", [])
+                if f.graphql_name == op.root_field
+                or schema.config.name_converter.get_graphql_name(f) == op.root_field
+            ),
             None,
         )
         scopes[route.operation] = required_scope(field.permission_classes) if field else None
@@ -92,7 +96,9 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return domain_error_response(exc, instance=request.url.path, request_id=request_id_of(request.scope))
+    return domain_error_response(
+        exc, instance=request.url.path, request_id=request_id_of(request.scope)
+    )
 
 
 async def _openapi(request: Request) -> Response:

@@ -112,7 +112,11 @@ def _log_config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["elevatedpos"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["elevatedpos"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
     return config
 
 

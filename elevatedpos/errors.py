@@ -113,20 +113,12 @@ class NotFound(DomainError):
     kind = NOT_FOUND
 
 
-class MethodNotAllowed(DomainError):
-    kind = METHOD_NOT_ALLOWED
-
-
 class Conflict(DomainError):
     kind = CONFLICT
 
 
 class PreconditionFailed(DomainError):
     kind = PRECONDITION_FAILED
-
-
-class UnsupportedMediaType(DomainError):
-    kind = UNSUPPORTED_MEDIA_TYPE
 
 
 class ValidationFailed(DomainError):
@@ -149,10 +141,6 @@ class RateLimited(DomainError):
             headers={"Retry-After": str(self.retry_after)},
             extra={"retryAfter": self.retry_after},
         )
-
-
-class ServiceUnavailable(DomainError):
-    kind = UNAVAILABLE
 
 
 def field_error(field: str, message: str) -> ValidationFailed:

@@ -31,9 +31,7 @@ async def instance_secret(db: Database, name: str) -> str:
     except IntegrityError:
         pass  # another process made it first; theirs wins
     async with db.read() as session:
-        return str(
-            await session.scalar(select(InstanceKey.value).where(InstanceKey.name == name))
-        )
+        return str(await session.scalar(select(InstanceKey.value).where(InstanceKey.name == name)))
 
 
 class Runtime:
@@ -80,8 +78,10 @@ class Runtime:
                     select(Org.plan, Org.rate_limit, Org.burst).where(Org.id == org_id)
                 )
             ).first()
-        limits = plan_limits(row.plan, row.rate_limit, row.burst) if row else plan_limits(
-            "starter", None, None
+        limits = (
+            plan_limits(row.plan, row.rate_limit, row.burst)
+            if row
+            else plan_limits("starter", None, None)
         )
         self._org_limits[org_id] = (now + self.settings.plan_cache_seconds, limits)
         return limits

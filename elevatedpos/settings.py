@@ -13,7 +13,7 @@ def _truthy(value: str | None) -> bool:
 
 
 def normalize_database_url(url: str) -> str:
-    """Accept the URLs people paste (postgres://, postgresql://, sqlite://) and pick async drivers."""
+    """Accept the URLs people paste (postgres://, sqlite://) and pick the async drivers."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):

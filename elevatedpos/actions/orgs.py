@@ -17,8 +17,8 @@ from elevatedpos.db.models import Location, Org, User
 from elevatedpos.errors import Conflict, FieldError, ValidationFailed
 from elevatedpos.events.outbox import record_event
 from elevatedpos.ratelimit import PLANS
-from elevatedpos.rules.versioning import check_version
 from elevatedpos.rules.text import check_email, check_text, check_timezone, normalize_email
+from elevatedpos.rules.versioning import check_version
 
 DEFAULT_TIMEZONE = "Australia/Sydney"
 MIN_PASSWORD = 8
@@ -103,8 +103,8 @@ async def create_org(
     location_name: str = "Main store",
 ) -> NewOrg:
     """An org with its owner and its first location."""
-    errors = check_text(name, "name", max_length=200) + check_email(email) + _check_password(
-        password
+    errors = (
+        check_text(name, "name", max_length=200) + check_email(email) + _check_password(password)
     )
     if plan not in PLANS:
         errors.append(FieldError("plan", f"plan must be one of {', '.join(PLANS)}"))

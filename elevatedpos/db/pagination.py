@@ -89,7 +89,9 @@ async def keyset_page(
     if after is not None:
         position = decode_cursor(after, keys)
         row_key = tuple_(*keys)
-        stmt = stmt.where(row_key < tuple_(*position) if descending else row_key > tuple_(*position))
+        stmt = stmt.where(
+            row_key < tuple_(*position) if descending else row_key > tuple_(*position)
+        )
     order = [k.desc() for k in keys] if descending else list(keys)
     rows = list((await session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
     has_next = len(rows) > limit

@@ -27,7 +27,6 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
-
 from graphql.utilities import validate_input_value
 
 from elevatedpos.errors import FieldError
@@ -201,9 +200,9 @@ def output_transform(
 def _find_field(schema: GraphQLSchema, parent: Any, name: str) -> Any:
     if hasattr(parent, "fields") and name in parent.fields:
         return parent.fields[name]
-    for impl in schema.get_possible_types(parent) if not isinstance(
-        parent, GraphQLObjectType
-    ) else []:
+    for impl in (
+        schema.get_possible_types(parent) if not isinstance(parent, GraphQLObjectType) else []
+    ):
         if name in impl.fields:
             return impl.fields[name]
     return None

@@ -140,7 +140,9 @@ class RestExecutor:
             request_id=request_id,
         )
 
-    def _success_response(self, route: RestRoute, op: CompiledOperation, data: Any, variables: dict[str, Any]) -> Response:
+    def _success_response(
+        self, route: RestRoute, op: CompiledOperation, data: Any, variables: dict[str, Any]
+    ) -> Response:
         value = data[op.result_key]
         if op.transform is not None:
             value = op.transform(data)[op.result_key]
@@ -161,7 +163,9 @@ class RestExecutor:
             body = {"data": value}
         if route.etag and isinstance(value, dict) and "version" in value:
             headers["ETag"] = f'"{value["version"]}"'
-        return Response(dumps(body), status_code=route.status, headers=headers, media_type=JSON_MEDIA)
+        return Response(
+            dumps(body), status_code=route.status, headers=headers, media_type=JSON_MEDIA
+        )
 
     async def _run(
         self, route: RestRoute, op: CompiledOperation, request: Request, variables: dict[str, Any]
@@ -203,7 +207,12 @@ class RestExecutor:
         )
         if isinstance(outcome, idempotency.StoredResponse):
             headers = {**outcome.headers, "Idempotent-Replayed": "true"}
-            return Response(outcome.body, status_code=outcome.status, headers=headers, media_type=JSON_MEDIA if outcome.status < 400 else "application/problem+json")
+            return Response(
+                outcome.body,
+                status_code=outcome.status,
+                headers=headers,
+                media_type=JSON_MEDIA if outcome.status < 400 else "application/problem+json",
+            )
         try:
             response = await self._run(route, op, request, variables)
         except BaseException:

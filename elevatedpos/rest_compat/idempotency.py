@@ -126,11 +126,15 @@ async def _take_over(db: Database, record_id: uuid.UUID, seen_lock: object) -> b
     return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
 
-async def finish(db: Database, claim: Claim, status: int, body: bytes, headers: dict[str, str]) -> None:
+async def finish(
+    db: Database, claim: Claim, status: int, body: bytes, headers: dict[str, str]
+) -> None:
     """Keep the response for replay, or release the key when the response is not kept."""
     async with db.write() as session:
         if status >= 500 or status in NOT_KEPT:
-            await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id))
+            await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
+            )
             return
         await session.execute(
             update(IdempotencyRecord)

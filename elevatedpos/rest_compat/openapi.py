@@ -104,7 +104,11 @@ class OpenAPIBuilder:
                 props[name] = prop
                 if isinstance(f.type, GraphQLNonNull) and f.default_value is None:
                     required.append(name)
-            body: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+            body: dict[str, Any] = {
+                "type": "object",
+                "properties": props,
+                "additionalProperties": False,
+            }
             if required:
                 body["required"] = required
             if t.description:
@@ -166,11 +170,7 @@ class OpenAPIBuilder:
         }
         root_type = self.schema.get_root_type(op.definition.operation)
         assert root_type is not None
-        root = next(
-            s
-            for s in op.definition.selection_set.selections
-            if isinstance(s, FieldNode)
-        )
+        root = next(s for s in op.definition.selection_set.selections if isinstance(s, FieldNode))
         field = root_type.fields[op.root_field]
         value = self.output_schema(field.type, root.selection_set, fragments)
         if route.list:
@@ -196,7 +196,9 @@ class OpenAPIBuilder:
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
 
 
@@ -232,7 +234,12 @@ def build_openapi(
         item["description"] = " ".join(notes)
         for name in re.findall(r"{(\w+)}", route.path):
             item["parameters"].append(
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                }
             )
         for param, var_path in route.query_params.items():
             head, *rest = var_path.split(".")
@@ -244,26 +251,39 @@ def build_openapi(
             param_schema = builder.input_schema(t, nullable=False)
             if param == "limit":
                 param_schema = {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
-            item["parameters"].append({"name": param, "in": "query", "required": False, "schema": param_schema})
+            item["parameters"].append(
+                {"name": param, "in": "query", "required": False, "schema": param_schema}
+            )
         if route.idempotent:
             item["parameters"].append(
                 {
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
-                    "description": "Replays the first response for 24 h; another body with the same key is 422",
+                    "description": (
+                        "Replays the first response for 24 h; the same key with another body is 422"
+                    ),
                     "schema": {"type": "string", "maxLength": 255},
                 }
             )
         if route.if_match:
             item["parameters"].append(
-                {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-                 "description": 'The quoted version from ETag; a stale one is 412'}
+                {
+                    "name": "If-Match",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "The quoted version from ETag; a stale one is 412",
+                }
             )
         if route.body:
             item["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": builder.input_schema(op.variable_types["input"], nullable=False)}},
+                "content": {
+                    "application/json": {
+                        "schema": builder.input_schema(op.variable_types["input"], nullable=False)
+                    }
+                },
             }
         if route.no_content:
             item["responses"][str(route.status)] = {"description": "Done; no body"}
@@ -293,13 +313,18 @@ def build_openapi(
         "info": {
             "title": "ElevatedPOS API",
             "version": __version__,
-            "description": "REST bridge over the ElevatedPOS GraphQL schema. Money is integer minor units; errors are RFC 9457 problems.",
+            "description": (
+                "REST bridge over the ElevatedPOS GraphQL schema. Money is integer minor units;"
+                " errors are RFC 9457 problems."
+            ),
         },
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
             "schemas": builder.components,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
         "security": [{"bearerAuth": []}],
     }

@@ -38,20 +38,57 @@ class RestRoute:
 API = "/api/v1"
 
 ROUTES: tuple[RestRoute, ...] = (
-    RestRoute("POST", f"{API}/auth/login", "Login", "Exchange credentials for tokens", "Auth",
-              public=True, body=True),
-    RestRoute("POST", f"{API}/auth/refresh", "RefreshToken", "Rotate a refresh token", "Auth",
-              public=True, body=True),
-    RestRoute("POST", f"{API}/auth/logout", "Logout", "Revoke this session's tokens", "Auth",
-              status=204, no_content=True),
+    RestRoute(
+        "POST",
+        f"{API}/auth/login",
+        "Login",
+        "Exchange credentials for tokens",
+        "Auth",
+        public=True,
+        body=True,
+    ),
+    RestRoute(
+        "POST",
+        f"{API}/auth/refresh",
+        "RefreshToken",
+        "Rotate a refresh token",
+        "Auth",
+        public=True,
+        body=True,
+    ),
+    RestRoute(
+        "POST",
+        f"{API}/auth/logout",
+        "Logout",
+        "Revoke this session's tokens",
+        "Auth",
+        status=204,
+        no_content=True,
+    ),
     RestRoute("GET", f"{API}/auth/me", "Me", "The authenticated user", "Auth"),
     RestRoute("GET", f"{API}/locations", "Locations", "List locations", "Locations", list=True),
-    RestRoute("POST", f"{API}/locations", "CreateLocation", "Create a location", "Locations",
-              status=201, body=True),
-    RestRoute("GET", f"{API}/locations/{{id}}", "Location", "Retrieve a location", "Locations",
-              etag=True),
-    RestRoute("PATCH", f"{API}/locations/{{id}}", "UpdateLocation", "Update a location",
-              "Locations", body=True, if_match=True, etag=True),
+    RestRoute(
+        "POST",
+        f"{API}/locations",
+        "CreateLocation",
+        "Create a location",
+        "Locations",
+        status=201,
+        body=True,
+    ),
+    RestRoute(
+        "GET", f"{API}/locations/{{id}}", "Location", "Retrieve a location", "Locations", etag=True
+    ),
+    RestRoute(
+        "PATCH",
+        f"{API}/locations/{{id}}",
+        "UpdateLocation",
+        "Update a location",
+        "Locations",
+        body=True,
+        if_match=True,
+        etag=True,
+    ),
 )
 
 

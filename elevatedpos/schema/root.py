@@ -52,8 +52,11 @@ class AnonymousGate(SchemaExtension):
         ctx = self.execution_context.context
         if getattr(ctx, "principal", None) is None:
             document = self.execution_context.graphql_document
-            ops = [d for d in (document.definitions if document else []) if
-                   isinstance(d, OperationDefinitionNode)]
+            ops = [
+                d
+                for d in (document.definitions if document else [])
+                if isinstance(d, OperationDefinitionNode)
+            ]
             name = self.execution_context.operation_name
             chosen = [o for o in ops if name is None or (o.name and o.name.value == name)]
             if not chosen or not all(anonymous_allowed(o) for o in chosen):

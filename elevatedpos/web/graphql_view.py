@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from cross_web import HTTPException as StrawberryHTTPException
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from cross_web import HTTPException as StrawberryHTTPException
 from strawberry.types import ExecutionResult
 
 from elevatedpos.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE, ErrorKind
@@ -69,6 +69,3 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
-
-
-

@@ -28,9 +28,7 @@ class IdempotencyRecord(Base):
     __table_args__ = (UniqueConstraint("org_id", "key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
-    org_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid(), ForeignKey("orgs.id", ondelete="CASCADE")
-    )
+    org_id: Mapped[uuid.UUID] = mapped_column(Uuid(), ForeignKey("orgs.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)

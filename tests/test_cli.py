@@ -1,0 +1,195 @@
+"""The `elevatedpos` command, run as a user runs it: a subprocess with DATABASE_URL set."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from elevatedpos.db.models import Base
+from elevatedpos.demo import DEMO_EMAIL, DEMO_PASSWORD
+from elevatedpos.schema.root import schema
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, database_url: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "elevatedpos.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def one_json_line(output: str) -> dict:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    return json.loads(lines[0])
+
+
+async def test_create_org_then_login(database_url, client):
+    email = f"cli-{uuid.uuid4().hex[:8]}@example.com"
+    made = one_json_line(
+        run_cli(
+            "create-org", "--name", "CLI Café", "--email", email, "--password", "cli-password-1",
+            database_url=database_url,
+        ).stdout
+    )
+    assert set(made) == {"orgId", "userId", "locationId"}
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": email, "password": "cli-password-1"}
+    )
+    assert login.status_code == 200
+    assert login.json()["data"]["user"]["orgId"] == made["orgId"]
+    assert login.json()["data"]["user"]["role"] == "owner"
+    token = login.json()["data"]["accessToken"]
+    locations = await client.get(
+        "/api/v1/locations", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [loc["id"] for loc in locations.json()["data"]] == [made["locationId"]]
+    assert locations.headers["x-ratelimit-limit"] == "100"  # starter by default
+
+    staff_email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
+    user = one_json_line(
+        run_cli(
+            "create-user", "--org", made["orgId"], "--email", staff_email,
+            "--password", "cli-password-2", "--role", "staff",
+            database_url=database_url,
+        ).stdout
+    )
+    staff = await client.post(
+        "/api/v1/auth/login", json={"email": staff_email, "password": "cli-password-2"}
+    )
+    assert staff.json()["data"]["user"] == {
+        "id": user["userId"],
+        "email": staff_email,
+        "orgId": made["orgId"],
+        "name": staff_email.split("@")[0],
+        "role": "staff",
+    }
+
+
+async def test_enterprise_org_gets_its_own_limits(database_url, client):
+    email = f"ent-{uuid.uuid4().hex[:8]}@example.com"
+    run_cli(
+        "create-org", "--name", "Big Co", "--email", email, "--password", "cli-password-1",
+        "--plan", "enterprise", "--rate-limit", "12000", "--burst", "15000",
+        database_url=database_url,
+    )
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": email, "password": "cli-password-1"}
+    )
+    token = login.json()["data"]["accessToken"]
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.headers["x-ratelimit-limit"] == "12000"
+    assert int(me.headers["x-ratelimit-remaining"]) == 14999
+
+
+def test_cli_refuses_bad_input_without_a_traceback(database_url):
+    no_limit = run_cli(
+        "create-org", "--name", "X", "--email", "x@example.com", "--password", "long-enough-1",
+        "--plan", "enterprise", database_url=database_url, check=False,
+    )
+    assert no_limit.returncode == 1
+    assert "rate limit" in no_limit.stderr and "Traceback" not in no_limit.stderr
+    short = run_cli(
+        "create-org", "--name", "X", "--email", "x@example.com", "--password", "short",
+        database_url=database_url, check=False,
+    )
+    assert short.returncode == 1 and "password" in short.stderr
+    bad_org = run_cli(
+        "create-user", "--org", str(uuid.uuid4()), "--email", "y@example.com",
+        "--password", "long-enough-1", "--role", "staff", database_url=database_url, check=False,
+    )
+    assert bad_org.returncode == 1 and "Traceback" not in bad_org.stderr
+
+
+def test_duplicate_email_is_refused(database_url):
+    email = f"dup-{uuid.uuid4().hex[:8]}@example.com"
+    args = ("create-org", "--name", "A", "--email", email, "--password", "long-enough-1")
+    run_cli(*args, database_url=database_url)
+    again = run_cli(*args, database_url=database_url, check=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_export_schema_matches_the_running_schema(tmp_path):
+    out = tmp_path / "schema.graphql"
+    run_cli("export-schema", "-o", str(out), database_url="sqlite:///unused.db")
+    assert out.read_text() == schema.as_str() + "\n"
+
+
+async def test_migrations_match_the_models(database_url):
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    await engine.dispose()
+    assert diff == [], "models and migrations differ: add an Alembic revision"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_demo_on_a_fresh_sqlite_file(tmp_path, workers):
+    """The README's first command: a bare machine, an empty directory, a working demo."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    env.pop("REDIS_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "elevatedpos.cli", "serve", "--demo", "--port", str(port),
+         "--workers", str(workers)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, "server exited early"
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        login = httpx.post(
+            f"{base}/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        )
+        assert login.status_code == 200
+        token = login.json()["data"]["accessToken"]
+        me = httpx.get(f"{base}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["data"]["email"] == DEMO_EMAIL
+        assert (tmp_path / "demo.db").exists()
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert DEMO_EMAIL in output  # the demo login is printed
