@@ -61,7 +61,9 @@ async def test_refresh_rotates_and_spends_the_old_token(client, tenant: Tenant):
     assert first.status_code == 200
     pair = first.json()["data"]
     assert pair["refreshToken"] != tenant.refresh_token
-    assert (await client.get(ME, headers={"Authorization": f"Bearer {pair['accessToken']}"})).status_code == 200
+    assert (
+        await client.get(ME, headers={"Authorization": f"Bearer {pair['accessToken']}"})
+    ).status_code == 200
     second = await client.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})
     assert second.status_code == 200
 
@@ -73,13 +75,17 @@ async def test_reusing_a_spent_refresh_token_revokes_the_family(client, tenant: 
     reuse = await client.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
     assert reuse.status_code == 401
     # the whole family is gone: the token issued by the legitimate rotation too
-    after = await client.post("/api/v1/auth/refresh", json={"refreshToken": rotated["refreshToken"]})
+    after = await client.post(
+        "/api/v1/auth/refresh", json={"refreshToken": rotated["refreshToken"]}
+    )
     assert after.status_code == 401
     me = await client.get(ME, headers={"Authorization": f"Bearer {rotated['accessToken']}"})
     assert me.status_code == 401
 
 
-async def test_logout_rejects_that_sessions_access_and_refresh_tokens(client, tenant: Tenant, make_tenant):
+async def test_logout_rejects_that_sessions_access_and_refresh_tokens(
+    client, tenant: Tenant, make_tenant
+):
     other_session = await login(client, tenant.email)
     other_token = other_session.json()["data"]["accessToken"]
     out = await client.post("/api/v1/auth/logout", headers=tenant.headers)
@@ -89,7 +95,9 @@ async def test_logout_rejects_that_sessions_access_and_refresh_tokens(client, te
     refresh = await client.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
     assert refresh.status_code == 401
     # another session of the same user is untouched
-    assert (await client.get(ME, headers={"Authorization": f"Bearer {other_token}"})).status_code == 200
+    assert (
+        await client.get(ME, headers={"Authorization": f"Bearer {other_token}"})
+    ).status_code == 200
 
 
 async def test_logout_needs_a_token(client):
@@ -119,9 +127,13 @@ async def test_tampered_payload_is_rejected(client, tenant: Tenant, runtime):
     assert response.status_code == 401
 
 
-async def test_token_signed_with_another_key_or_algorithm_is_rejected(client, tenant: Tenant, runtime):
+async def test_token_signed_with_another_key_or_algorithm_is_rejected(
+    client, tenant: Tenant, runtime
+):
     claims = runtime.issuer.decode_access(tenant.access_token)
-    other_key = jwt.encode(claims, "another-secret-of-enough-length-1234567890", algorithm=ALGORITHM)
+    other_key = jwt.encode(
+        claims, "another-secret-of-enough-length-1234567890", algorithm=ALGORITHM
+    )
     other_alg = jwt.encode(claims, runtime.issuer.secret, algorithm="HS512")
     for token in (other_key, other_alg):
         response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
@@ -156,7 +168,9 @@ async def test_malformed_authorization_header_is_401(client):
         assert response.json()["status"] == 401
 
 
-async def test_ten_failures_lock_the_ip_for_a_minute_even_for_the_right_password(app, tenant: Tenant):
+async def test_ten_failures_lock_the_ip_for_a_minute_even_for_the_right_password(
+    app, tenant: Tenant
+):
     async with new_client(app) as attacker, new_client(app) as bystander:
         for _ in range(10):
             assert (await login(attacker, tenant.email, "wrong-password")).status_code == 401
@@ -214,6 +228,8 @@ async def test_anonymous_graphql_beyond_login_is_a_401_problem(client):
     assert response.headers["content-type"] == "application/problem+json"
     mixed = await client.post(
         "/graphql",
-        json={"query": 'mutation { login(input: {email: "a@b.co", password: "x"}) { accessToken } logout }'},
+        json={
+            "query": 'mutation { login(input: {email: "a@b.co", password: "x"}) { accessToken } logout }'
+        },
     )
     assert mixed.status_code == 401

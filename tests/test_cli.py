@@ -51,7 +51,13 @@ async def test_create_org_then_login(database_url, client):
     email = f"cli-{uuid.uuid4().hex[:8]}@example.com"
     made = one_json_line(
         run_cli(
-            "create-org", "--name", "CLI Café", "--email", email, "--password", "cli-password-1",
+            "create-org",
+            "--name",
+            "CLI Café",
+            "--email",
+            email,
+            "--password",
+            "cli-password-1",
             database_url=database_url,
         ).stdout
     )
@@ -63,17 +69,22 @@ async def test_create_org_then_login(database_url, client):
     assert login.json()["data"]["user"]["orgId"] == made["orgId"]
     assert login.json()["data"]["user"]["role"] == "owner"
     token = login.json()["data"]["accessToken"]
-    locations = await client.get(
-        "/api/v1/locations", headers={"Authorization": f"Bearer {token}"}
-    )
+    locations = await client.get("/api/v1/locations", headers={"Authorization": f"Bearer {token}"})
     assert [loc["id"] for loc in locations.json()["data"]] == [made["locationId"]]
     assert locations.headers["x-ratelimit-limit"] == "100"  # starter by default
 
     staff_email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
     user = one_json_line(
         run_cli(
-            "create-user", "--org", made["orgId"], "--email", staff_email,
-            "--password", "cli-password-2", "--role", "staff",
+            "create-user",
+            "--org",
+            made["orgId"],
+            "--email",
+            staff_email,
+            "--password",
+            "cli-password-2",
+            "--role",
+            "staff",
             database_url=database_url,
         ).stdout
     )
@@ -92,8 +103,19 @@ async def test_create_org_then_login(database_url, client):
 async def test_enterprise_org_gets_its_own_limits(database_url, client):
     email = f"ent-{uuid.uuid4().hex[:8]}@example.com"
     run_cli(
-        "create-org", "--name", "Big Co", "--email", email, "--password", "cli-password-1",
-        "--plan", "enterprise", "--rate-limit", "12000", "--burst", "15000",
+        "create-org",
+        "--name",
+        "Big Co",
+        "--email",
+        email,
+        "--password",
+        "cli-password-1",
+        "--plan",
+        "enterprise",
+        "--rate-limit",
+        "12000",
+        "--burst",
+        "15000",
         database_url=database_url,
     )
     login = await client.post(
@@ -107,19 +129,44 @@ async def test_enterprise_org_gets_its_own_limits(database_url, client):
 
 def test_cli_refuses_bad_input_without_a_traceback(database_url):
     no_limit = run_cli(
-        "create-org", "--name", "X", "--email", "x@example.com", "--password", "long-enough-1",
-        "--plan", "enterprise", database_url=database_url, check=False,
+        "create-org",
+        "--name",
+        "X",
+        "--email",
+        "x@example.com",
+        "--password",
+        "long-enough-1",
+        "--plan",
+        "enterprise",
+        database_url=database_url,
+        check=False,
     )
     assert no_limit.returncode == 1
     assert "rate limit" in no_limit.stderr and "Traceback" not in no_limit.stderr
     short = run_cli(
-        "create-org", "--name", "X", "--email", "x@example.com", "--password", "short",
-        database_url=database_url, check=False,
+        "create-org",
+        "--name",
+        "X",
+        "--email",
+        "x@example.com",
+        "--password",
+        "short",
+        database_url=database_url,
+        check=False,
     )
     assert short.returncode == 1 and "password" in short.stderr
     bad_org = run_cli(
-        "create-user", "--org", str(uuid.uuid4()), "--email", "y@example.com",
-        "--password", "long-enough-1", "--role", "staff", database_url=database_url, check=False,
+        "create-user",
+        "--org",
+        str(uuid.uuid4()),
+        "--email",
+        "y@example.com",
+        "--password",
+        "long-enough-1",
+        "--role",
+        "staff",
+        database_url=database_url,
+        check=False,
     )
     assert bad_org.returncode == 1 and "Traceback" not in bad_org.stderr
 
@@ -161,8 +208,17 @@ def test_serve_demo_on_a_fresh_sqlite_file(tmp_path, workers):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
     env.pop("REDIS_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "elevatedpos.cli", "serve", "--demo", "--port", str(port),
-         "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "elevatedpos.cli",
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

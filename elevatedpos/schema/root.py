@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import strawberry
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import FieldNode, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     MaxAliasesLimiter,
     ParserCache,
@@ -17,10 +17,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
-from elevatedpos.errors import Unauthorized
+from elevatedpos.errors import BadRequest, RateLimited, Unauthorized
 from elevatedpos.resolvers.auth import AuthMutation
 from elevatedpos.resolvers.node import NodeQuery
 from elevatedpos.resolvers.orgs import OrgsMutation, OrgsQuery
+from elevatedpos.schema.cost import MAX_NODES, estimated_nodes, request_cost
 from elevatedpos.schema.errors import shape_errors
 from elevatedpos.schema.scalars import SCALAR_MAP
 
@@ -64,6 +65,55 @@ class AnonymousGate(SchemaExtension):
         yield
 
 
+class RequestTooCostly(RateLimited):
+    """The bucket cannot pay for this request's cost: an HTTP 429, like any other."""
+
+
+class CostLimiter(SchemaExtension):
+    """Refuse requests that could return too many nodes; charge big ones extra tokens."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ec = self.execution_context
+        ctx = ec.context
+        document = ec.graphql_document
+        principal = getattr(ctx, "principal", None)
+        if document is not None and principal is not None:
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            name = ec.operation_name
+            nodes = sum(
+                estimated_nodes(ec.schema._schema, op, fragments, ec.variables or {})
+                for op in document.definitions
+                if isinstance(op, OperationDefinitionNode)
+                and (name is None or (op.name is not None and op.name.value == name))
+            )
+            if nodes > MAX_NODES:
+                raise BadRequest(
+                    f"This query could return {nodes} nodes; the limit is {MAX_NODES}."
+                    " Ask for smaller pages."
+                )
+            cost = request_cost(nodes)
+            if cost > 1:
+                # The middleware already took 1 token for the request itself.
+                limit, burst = await ctx.runtime.org_limits(principal.org_id)
+                decision = await ctx.runtime.limiter.take(
+                    f"org:{principal.org_id}", limit, burst, cost - 1
+                )
+                if not decision.allowed:
+                    raise RequestTooCostly(
+                        decision.retry_after,
+                        f"This query costs {cost} requests of your rate limit; retry later",
+                    )
+        yield
+
+
+# Raised by extensions before execution; the HTTP view answers them as HTTP errors.
+HTTP_LEVEL_ERRORS = (AnonymousRequest, RequestTooCostly)
+
+
 class ErrorShaping(SchemaExtension):
     """Give every error its code and status; mask unexpected ones."""
 
@@ -92,6 +142,7 @@ schema = ElevatedSchema(
         lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         AnonymousGate,
+        CostLimiter,
         ErrorShaping,
     ],
 )

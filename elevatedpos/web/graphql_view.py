@@ -17,7 +17,7 @@ from elevatedpos.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNSUPPORTED_MEDI
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
 from elevatedpos.schema.errors import shape_errors
-from elevatedpos.schema.root import AnonymousRequest
+from elevatedpos.schema.root import HTTP_LEVEL_ERRORS
 from elevatedpos.web.middleware import request_id_of
 from elevatedpos.web.responses import problem_response
 
@@ -60,7 +60,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, result: ExecutionResult | Any
     ) -> GraphQLHTTPResponse:
         for error in result.errors or ():
-            if isinstance(error.original_error, AnonymousRequest):
+            if isinstance(error.original_error, HTTP_LEVEL_ERRORS):
                 raise error.original_error
         if result.errors:
             # Parse and validation errors never reach the ErrorShaping extension's hook.
