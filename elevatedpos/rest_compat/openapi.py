@@ -19,6 +19,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     SelectionSetNode,
+    Undefined,
 )
 
 from elevatedpos import __version__
@@ -102,7 +103,7 @@ class OpenAPIBuilder:
                 if f.description:
                     prop = {**prop, "description": f.description}
                 props[name] = prop
-                if isinstance(f.type, GraphQLNonNull) and f.default_value is None:
+                if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined:
                     required.append(name)
             body: dict[str, Any] = {
                 "type": "object",

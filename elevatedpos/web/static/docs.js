@@ -245,29 +245,28 @@
     if (typeof schema.$ref === "string") {
       const ref = schema.$ref;
       const anchor = schemaAnchor(ref);
-      const head = el("div", { class: "schema-head" },
+      const head = el("span", { class: "schema-head" },
         anchor ? el("a", { class: "ref", href: "#" + anchor, text: refName(ref) }) : el("span", { class: "ref", text: refName(ref) }));
-      box.appendChild(head);
-      if (schema.description) box.appendChild(richText(schema.description, "schema-desc"));
+      const desc = schema.description ? richText(schema.description, "schema-desc") : null;
+      const target = stack.includes(ref) ? undefined : resolvePointer(ref);
       if (stack.includes(ref)) {
-        head.appendChild(el("span", { class: "tag recursive", text: "recursive" }));
-        return box;
-      }
-      const target = resolvePointer(ref);
-      if (target === undefined) {
+        head.appendChild(el("span", { class: "tag recursive", title: "Already expanded above", text: "recursive" }));
+      } else if (target === undefined) {
         head.appendChild(el("span", { class: "tag unresolved", text: "unresolved $ref" }));
+      }
+      if (target === undefined || depth >= MAX_DEPTH) {
+        append(box, [el("div", { class: "schema-head" }, head), desc]);
         return box;
       }
-      if (depth >= MAX_DEPTH) return box;
       const inner = renderSchema(target, stack.concat([ref]), depth + 1);
       inner.classList.add("schema-ref-body");
-      // Collapse deep references so large models stay readable.
       if (hasStructure(target)) {
-        const details = el("details", { class: "expand" }, el("summary", { text: "show " + refName(ref) }), inner);
+        // Objects and composites collapse behind the reference name; shallow ones start open.
+        const details = el("details", { class: "expand" }, el("summary", null, head), desc, inner);
         if (depth < 2) details.open = true;
         box.appendChild(details);
       } else {
-        box.appendChild(inner);
+        append(box, [el("div", { class: "schema-head" }, head), desc, inner]);
       }
       return box;
     }
@@ -638,14 +637,14 @@
         navList.appendChild(el("li", null, el("a", { href: "#" + id, text: name })));
       }
       content.appendChild(section);
-      const navGroup = el("div", { class: "nav-group" },
+      const navGroup = el("div", { class: "nav-group nav-schemas-group" },
         el("details", { class: "nav-schemas-box" }, el("summary", { class: "nav-tag", text: "Schemas" }), navList));
       sidebar.appendChild(navGroup);
     }
 
     const noMatch = el("p", { class: "muted no-match", hidden: true, text: "No operations match the filter." });
     content.insertBefore(noMatch, content.children[1] || null);
-    setupFilter(allRows, noMatch);
+    setupFilter(allRows, noMatch, [content.querySelector(".schemas"), sidebar.querySelector(".nav-schemas-group")]);
 
     // Re-apply a #fragment now that the targets exist.
     if (location.hash.length > 1) {
@@ -654,7 +653,7 @@
     }
   }
 
-  function setupFilter(groups, noMatch) {
+  function setupFilter(groups, noMatch, schemaNodes) {
     const input = document.getElementById("filter");
     if (!input) return;
     const apply = () => {
@@ -673,6 +672,8 @@
         total += visible;
       }
       noMatch.hidden = total !== 0 || groups.length === 0;
+      // Component schemas are not operations: hide them while a filter is active.
+      for (const node of schemaNodes) if (node) node.hidden = terms.length > 0;
     };
     input.addEventListener("input", apply);
     input.addEventListener("keydown", (event) => {
@@ -697,7 +698,7 @@
   async function main() {
     let response;
     try {
-      response = await fetch(SPEC_URL, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      response = await fetch(SPEC_URL, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-cache" });
     } catch (err) {
       showError("The request failed (network error or server unreachable).", String(err && err.message ? err.message : err));
       return;
@@ -705,11 +706,17 @@
     if (!response.ok) {
       let detail = "";
       try {
+        const type = (response.headers.get("Content-Type") || "").toLowerCase();
         const text = await response.text();
-        try {
-          const problem = JSON.parse(text);
-          detail = [problem.title, problem.detail].filter(Boolean).join(": ") || text.slice(0, 500);
-        } catch (_e) {
+        if (type.includes("json")) {
+          // Problem details (RFC 9457): show title and detail.
+          try {
+            const problem = JSON.parse(text);
+            detail = [problem.title, problem.detail].filter(Boolean).join(": ") || text.slice(0, 500);
+          } catch (_e) {
+            detail = text.slice(0, 500);
+          }
+        } else if (!type.includes("html")) {
           detail = text.slice(0, 500);
         }
       } catch (_e) { /* ignore */ }
