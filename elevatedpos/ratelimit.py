@@ -59,6 +59,7 @@ class RateLimitStore(Protocol):
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision: ...
     async def window_count(self, key: str) -> WindowState: ...
     async def window_hit(self, key: str, window_seconds: int) -> WindowState: ...
+    async def window_release(self, key: str) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -105,6 +106,13 @@ class MemoryStore:
         self._windows[key] = (count, until)
         return WindowState(count, max(1, math.ceil(until - now)))
 
+    async def window_release(self, key: str) -> None:
+        count, until = self._windows.get(key, (0, 0.0))
+        if count <= 1:
+            self._windows.pop(key, None)
+        else:
+            self._windows[key] = (count - 1, until)
+
     async def close(self) -> None:
         return None
 
@@ -149,6 +157,15 @@ return {count, ttl}
 """
 
 
+_WINDOW_RELEASE_LUA = """
+local count = redis.call('DECR', KEYS[1])
+if count <= 0 then
+  redis.call('DEL', KEYS[1])
+end
+return count
+"""
+
+
 class RedisStore:
     """Shared store: every worker and host sees the same buckets."""
 
@@ -157,6 +174,7 @@ class RedisStore:
         self.prefix = prefix
         self._take = redis.register_script(_TAKE_LUA)
         self._hit = redis.register_script(_WINDOW_HIT_LUA)
+        self._release = redis.register_script(_WINDOW_RELEASE_LUA)
 
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision:
         allowed, remaining, retry = await self._take(
@@ -176,6 +194,9 @@ class RedisStore:
     async def window_hit(self, key: str, window_seconds: int) -> WindowState:
         count, ttl = await self._hit(keys=[self.prefix + key], args=[window_seconds])
         return WindowState(int(count), max(1, int(ttl)))
+
+    async def window_release(self, key: str) -> None:
+        await self._release(keys=[self.prefix + key])
 
     async def close(self) -> None:
         return None

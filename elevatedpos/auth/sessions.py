@@ -31,16 +31,20 @@ def _login_key(client_ip: str) -> str:
 
 
 async def login(rt: Runtime, email: str, password: str, client_ip: str) -> IssuedTokens:
-    """Exchange credentials for a new session; failures count against the client's IP."""
-    limit = rt.settings.login_failures_per_minute
-    window = await rt.limiter.window_count(_login_key(client_ip))
-    if window.count >= limit:
+    """Exchange credentials for a new session; failures count against the client's IP.
+
+    Every attempt takes a slot in the IP's failure window before the password is checked
+    and a success gives it back, so parallel guesses cannot get past the limit.
+    """
+    key = _login_key(client_ip)
+    window = await rt.limiter.window_hit(key, LOGIN_WINDOW_SECONDS)
+    if window.count > rt.settings.login_failures_per_minute:
         raise RateLimited(window.retry_after, "Too many failed logins from this address")
     async with rt.db.read() as session:
         user = await session.scalar(select(User).where(User.email == email.strip().lower()))
     if not await verify_password(user.password_hash if user else None, password) or user is None:
-        await rt.limiter.window_hit(_login_key(client_ip), LOGIN_WINDOW_SECONDS)
         raise Unauthorized("Invalid email or password")
+    await rt.limiter.window_release(key)
     return await start_session(rt, user)
 
 

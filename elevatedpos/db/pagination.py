@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import ColumnElement
 
 from elevatedpos.errors import field_error
 
@@ -50,7 +50,7 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def _decode_value(raw: Any, column: InstrumentedAttribute[Any]) -> Any:
+def _decode_value(raw: Any, column: ColumnElement[Any]) -> Any:
     python_type = column.type.python_type
     if python_type is uuid.UUID:
         return uuid.UUID(raw)
@@ -65,7 +65,7 @@ def encode_cursor(values: tuple[Any, ...]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([_encode_value(v) for v in values])).decode()
 
 
-def decode_cursor(cursor: str, keys: list[InstrumentedAttribute[Any]]) -> tuple[Any, ...]:
+def decode_cursor(cursor: str, keys: list[ColumnElement[Any]]) -> tuple[Any, ...]:
     try:
         raw = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(raw, list) or len(raw) != len(keys):
@@ -78,13 +78,13 @@ def decode_cursor(cursor: str, keys: list[InstrumentedAttribute[Any]]) -> tuple[
 async def keyset_page(
     session: AsyncSession,
     stmt: Select[Any],
-    keys: list[InstrumentedAttribute[Any]],
+    keys: list[ColumnElement[Any]],
     *,
     first: int | None,
     after: str | None,
     descending: bool = False,
 ) -> Page[Any]:
-    """One page of `stmt` (which selects an entity), ordered by `keys` (unique together)."""
+    """One page of `stmt` (a Core select of rows), ordered by `keys` (unique together)."""
     limit = check_first(first)
     if after is not None:
         position = decode_cursor(after, keys)
@@ -93,7 +93,7 @@ async def keyset_page(
             row_key < tuple_(*position) if descending else row_key > tuple_(*position)
         )
     order = [k.desc() for k in keys] if descending else list(keys)
-    rows = list((await session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
+    rows = list((await session.execute(stmt.order_by(*order).limit(limit + 1))).all())
     has_next = len(rows) > limit
     rows = rows[:limit]
     cursors = [encode_cursor(tuple(getattr(r, k.key) for k in keys)) for r in rows]

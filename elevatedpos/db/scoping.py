@@ -18,6 +18,12 @@ def org_select(model: type[M], org_id: uuid.UUID) -> Select[tuple[M]]:
     return select(model).where(model.org_id == org_id)  # type: ignore[attr-defined]
 
 
+def org_rows(model: Any, org_id: uuid.UUID) -> Select[Any]:
+    """`SELECT <table columns> WHERE org_id = :org`: Core rows for reads that feed GraphQL."""
+    table = model.__table__
+    return select(table).where(table.c.org_id == org_id)
+
+
 def parse_uuid(value: Any) -> uuid.UUID | None:
     if isinstance(value, uuid.UUID):
         return value
@@ -44,6 +50,25 @@ async def require_in_org(
 ) -> M:
     """A resource named by a path or an argument: 404 when the org has none."""
     row = await get_in_org(session, model, raw_id, org_id)
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
+
+
+async def lock_in_org(
+    session: AsyncSession, model: type[M], raw_id: Any, org_id: uuid.UUID, what: str
+) -> M:
+    """Like require_in_org, with the row locked until the transaction ends (writers queue)."""
+    row_id = parse_uuid(raw_id)
+    row = (
+        await session.scalar(
+            org_select(model, org_id)
+            .where(model.id == row_id)  # type: ignore[attr-defined]
+            .with_for_update()
+        )
+        if row_id is not None
+        else None
+    )
     if row is None:
         raise NotFound(f"{what} not found")
     return row

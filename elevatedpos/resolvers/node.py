@@ -2,35 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from sqlalchemy import select
 
-from elevatedpos.db.models import Location as LocationRow
-from elevatedpos.db.models import User as UserRow
-from elevatedpos.db.scoping import get_in_org, parse_uuid
-from elevatedpos.schema.context import Info
+from elevatedpos.db import models
+from elevatedpos.db.scoping import parse_uuid
+from elevatedpos.resolvers.catalog import price_lists_by_ids
+from elevatedpos.schema import catalog, inventory, orgs
+from elevatedpos.schema.context import Context, Info
 from elevatedpos.schema.node import Node
-from elevatedpos.schema.orgs import Location, User
 
-# Each domain adds its (model, GraphQL type builder) here; ids are UUIDs, unique across tables.
-NODE_TYPES: list[tuple[type[Any], Callable[[Any], Node]]] = [
-    (LocationRow, Location.from_row),
-    (UserRow, User.from_row),
+
+@dataclass(frozen=True)
+class NodeType:
+    model: Any
+    scope: str
+    build: Callable[[Any], Node]
+    finish: Callable[[Context, Any], Awaitable[Node]] | None = None
+
+
+async def _price_list(ctx: Context, row: Any) -> Node:
+    (price_list,) = await price_lists_by_ids(ctx, [row])
+    return price_list
+
+
+# Each domain adds its types here; ids are UUIDs, unique across tables.
+NODE_TYPES: list[NodeType] = [
+    NodeType(models.Location, "locations:read", orgs.Location.from_row),
+    NodeType(models.User, "users:read", orgs.User.from_row),
+    NodeType(models.Product, "catalog:read", catalog.Product.from_row),
+    NodeType(models.Category, "catalog:read", catalog.Category.from_row),
+    NodeType(models.ModifierGroup, "catalog:read", catalog.ModifierGroup.from_row),
+    NodeType(models.PriceList, "catalog:read", lambda row: row, _price_list),
+    NodeType(models.InventoryMovement, "inventory:read", inventory.InventoryMovement.from_row),
 ]
+
+
+async def find_node(ctx: Context, node_id: uuid.UUID) -> Node | None:
+    """The org's resource with this id that the caller may read, or None."""
+    principal = ctx.auth
+    async with ctx.runtime.db.read() as session:
+        for entry in NODE_TYPES:
+            if not principal.has_scope(entry.scope):
+                continue
+            table = entry.model.__table__
+            row = (
+                await session.execute(
+                    select(table).where(table.c.id == node_id, table.c.org_id == ctx.org_id)
+                )
+            ).first()
+            if row is not None:
+                if entry.finish is not None:
+                    return await entry.finish(ctx, row)
+                return entry.build(row)
+    return None
 
 
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Any resource of your org by id, or null")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        ctx = info.context
-        if parse_uuid(id) is None:
-            return None
-        async with ctx.runtime.db.read() as session:
-            for model, to_node in NODE_TYPES:
-                row = await get_in_org(session, model, id, ctx.org_id)
-                if row is not None:
-                    return to_node(row)
-        return None
+        node_id = parse_uuid(id)
+        return None if node_id is None else await find_node(info.context, node_id)

@@ -131,17 +131,22 @@ def check_input(
 
 
 def parse_query_value(raw: str, type_: GraphQLInputType) -> Any:
-    """A query-string value as the GraphQL variable type wants it; ValueError when it can't be."""
+    """A query-string value as the GraphQL variable type wants it.
+
+    Raises ValueError with a message naming what was expected.
+    """
     named = get_named_type(type_)
     if isinstance(named, GraphQLEnumType):
-        return raw.upper() if raw.upper() in named.values and raw == raw.lower() else raw
+        if raw == raw.lower() and raw.upper() in named.values:
+            return raw.upper()
+        raise ValueError(_describe(type_))
     if named.name == "Int":
-        if not re.fullmatch(r"-?\d{1,18}", raw):
-            raise ValueError(raw)
+        if not re.fullmatch(r"-?\d{1,10}", raw) or not -(2**31) <= int(raw) < 2**31:
+            raise ValueError("an integer")
         return int(raw)
     if named.name == "Boolean":
         if raw.lower() not in {"true", "false", "1", "0"}:
-            raise ValueError(raw)
+            raise ValueError("true or false")
         return raw.lower() in {"true", "1"}
     return raw
 

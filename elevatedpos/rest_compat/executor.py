@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from elevatedpos.errors import (
+    BAD_REQUEST,
     INTERNAL,
     BadRequest,
     DomainError,
@@ -96,8 +97,8 @@ class RestExecutor:
                 continue
             try:
                 _set_path(variables, var_path, parse_query_value(raw, _type_for_path(op, var_path)))
-            except ValueError:
-                errors.append(FieldError(param, f"{param} is not a valid value"))
+            except ValueError as exc:
+                errors.append(FieldError(param, f"{param} must be {exc}"))
         if route.body:
             input_type = op.variable_types["input"]
             value = rest_enums_to_graphql(body, input_type)
@@ -125,6 +126,11 @@ class RestExecutor:
                 ]
                 original.detail = "; ".join(e.message for e in original.errors)
             return domain_error_response(original, instance=request.url.path, request_id=request_id)
+        if original is None or isinstance(original, GraphQLError):
+            # A request error graphql-core found that our own checks let through.
+            return problem_response(
+                BAD_REQUEST, error.message, instance=request.url.path, request_id=request_id
+            )
         log.error(
             "unhandled error request_id=%s route=%s %s: %s",
             request_id,

@@ -29,8 +29,9 @@ HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-# Responses that say nothing about the operation itself are not kept: the retry should run.
-NOT_KEPT = frozenset({401, 403, 429})
+# Answers given before the operation ran (bad input, no access, no budget) are not kept, as
+# at Stripe: nothing happened, so a corrected retry with the same key runs.
+NOT_KEPT = frozenset({400, 401, 403, 422, 429})
 
 
 @dataclass(frozen=True)

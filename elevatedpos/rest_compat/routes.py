@@ -37,59 +37,72 @@ class RestRoute:
 
 API = "/api/v1"
 
+_PRODUCT_FILTERS = {
+    "search": "filter.search",
+    "categoryId": "filter.categoryId",
+    "status": "filter.status",
+}
+_LEVEL_FILTERS = {"productId": "filter.productId", "locationId": "filter.locationId"}
+_MOVEMENT_FILTERS = {**_LEVEL_FILTERS, "type": "filter.type"}
+
+# fmt: off
 ROUTES: tuple[RestRoute, ...] = (
-    RestRoute(
-        "POST",
-        f"{API}/auth/login",
-        "Login",
-        "Exchange credentials for tokens",
-        "Auth",
-        public=True,
-        body=True,
-    ),
-    RestRoute(
-        "POST",
-        f"{API}/auth/refresh",
-        "RefreshToken",
-        "Rotate a refresh token",
-        "Auth",
-        public=True,
-        body=True,
-    ),
-    RestRoute(
-        "POST",
-        f"{API}/auth/logout",
-        "Logout",
-        "Revoke this session's tokens",
-        "Auth",
-        status=204,
-        no_content=True,
-    ),
+    # Auth
+    RestRoute("POST", f"{API}/auth/login", "Login", "Exchange credentials for tokens", "Auth",
+              public=True, body=True),
+    RestRoute("POST", f"{API}/auth/refresh", "RefreshToken", "Rotate a refresh token", "Auth",
+              public=True, body=True),
+    RestRoute("POST", f"{API}/auth/logout", "Logout", "Revoke this session's tokens", "Auth",
+              status=204, no_content=True),
     RestRoute("GET", f"{API}/auth/me", "Me", "The authenticated user", "Auth"),
+    # Locations
     RestRoute("GET", f"{API}/locations", "Locations", "List locations", "Locations", list=True),
-    RestRoute(
-        "POST",
-        f"{API}/locations",
-        "CreateLocation",
-        "Create a location",
-        "Locations",
-        status=201,
-        body=True,
-    ),
-    RestRoute(
-        "GET", f"{API}/locations/{{id}}", "Location", "Retrieve a location", "Locations", etag=True
-    ),
-    RestRoute(
-        "PATCH",
-        f"{API}/locations/{{id}}",
-        "UpdateLocation",
-        "Update a location",
-        "Locations",
-        body=True,
-        if_match=True,
-        etag=True,
-    ),
+    RestRoute("POST", f"{API}/locations", "CreateLocation", "Create a location", "Locations",
+              status=201, body=True),
+    RestRoute("GET", f"{API}/locations/{{id}}", "Location", "Retrieve a location", "Locations",
+              etag=True),
+    RestRoute("PATCH", f"{API}/locations/{{id}}", "UpdateLocation", "Update a location",
+              "Locations", body=True, if_match=True, etag=True),
+    # Catalog
+    RestRoute("GET", f"{API}/products", "Products", "List products", "Catalog", list=True,
+              query=_PRODUCT_FILTERS),
+    RestRoute("POST", f"{API}/products", "CreateProduct", "Create a product", "Catalog",
+              status=201, body=True),
+    RestRoute("GET", f"{API}/products/{{id}}", "Product", "Retrieve a product", "Catalog",
+              etag=True),
+    RestRoute("PATCH", f"{API}/products/{{id}}", "UpdateProduct", "Update product fields",
+              "Catalog", body=True, if_match=True, etag=True),
+    RestRoute("DELETE", f"{API}/products/{{id}}", "ArchiveProduct",
+              "Archive (soft-delete) a product", "Catalog"),
+    RestRoute("GET", f"{API}/categories", "Categories", "List categories", "Catalog",
+              list=True),
+    RestRoute("POST", f"{API}/categories", "CreateCategory", "Create a category", "Catalog",
+              status=201, body=True),
+    RestRoute("GET", f"{API}/modifiers", "ModifierGroups", "List modifier groups and options",
+              "Catalog", list=True),
+    RestRoute("POST", f"{API}/modifiers", "CreateModifierGroup", "Create a modifier group",
+              "Catalog", status=201, body=True),
+    RestRoute("PATCH", f"{API}/modifiers/{{id}}", "UpdateModifierGroup",
+              "Update a modifier group", "Catalog", body=True, if_match=True, etag=True),
+    RestRoute("GET", f"{API}/price-lists", "PriceLists", "List price lists", "Catalog",
+              list=True),
+    RestRoute("POST", f"{API}/price-lists", "CreatePriceList", "Create a price list",
+              "Catalog", status=201, body=True),
+    # Inventory
+    RestRoute("GET", f"{API}/inventory/levels", "InventoryLevels",
+              "Stock levels across locations", "Inventory", list=True, query=_LEVEL_FILTERS),
+    RestRoute("POST", f"{API}/inventory/adjust", "AdjustInventory",
+              "Manual stock adjustment with reason code", "Inventory", body=True),
+    RestRoute("POST", f"{API}/inventory/transfer", "TransferInventory",
+              "Inter-location stock transfer", "Inventory", body=True),
+    RestRoute("GET", f"{API}/inventory/movements", "InventoryMovements",
+              "Audit trail of inventory movements", "Inventory", list=True,
+              query=_MOVEMENT_FILTERS),
+    RestRoute("GET", f"{API}/inventory/alerts", "InventoryAlerts",
+              "Low-stock and out-of-stock alerts", "Inventory", list=True,
+              query=_LEVEL_FILTERS),
 )
+# fmt: on
 
 
 def is_public(method: str, path: str) -> bool:

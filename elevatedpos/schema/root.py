@@ -19,6 +19,8 @@ from strawberry.types.execution import ExecutionContext
 
 from elevatedpos.errors import BadRequest, RateLimited, Unauthorized
 from elevatedpos.resolvers.auth import AuthMutation
+from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
+from elevatedpos.resolvers.inventory import InventoryMutation, InventoryQuery
 from elevatedpos.resolvers.node import NodeQuery
 from elevatedpos.resolvers.orgs import OrgsMutation, OrgsQuery
 from elevatedpos.schema.cost import MAX_NODES, estimated_nodes, request_cost
@@ -30,8 +32,8 @@ ANONYMOUS_FIELDS = frozenset({"login", "refreshToken", "__typename"})
 MAX_QUERY_DEPTH = 12
 MAX_ALIASES = 30
 
-Query = merge_types("Query", (NodeQuery, OrgsQuery))
-Mutation = merge_types("Mutation", (AuthMutation, OrgsMutation))
+Query = merge_types("Query", (NodeQuery, OrgsQuery, CatalogQuery, InventoryQuery))
+Mutation = merge_types("Mutation", (AuthMutation, OrgsMutation, CatalogMutation, InventoryMutation))
 
 
 def anonymous_allowed(operation: OperationDefinitionNode) -> bool:

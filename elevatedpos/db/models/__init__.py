@@ -2,17 +2,40 @@
 
 from elevatedpos.db.models.auth import AuthSession, RefreshToken
 from elevatedpos.db.models.base import Base
+from elevatedpos.db.models.catalog import (
+    Category,
+    ModifierGroup,
+    ModifierOption,
+    PriceList,
+    PriceListLocation,
+    PriceListPrice,
+    Product,
+    ProductModifierGroup,
+    Variant,
+)
+from elevatedpos.db.models.inventory import InventoryLevel, InventoryMovement
 from elevatedpos.db.models.orgs import Location, Org, User
 from elevatedpos.db.models.platform import IdempotencyRecord, InstanceKey, OutboxEvent
 
 __all__ = [
     "AuthSession",
     "Base",
+    "Category",
     "IdempotencyRecord",
     "InstanceKey",
+    "InventoryLevel",
+    "InventoryMovement",
     "Location",
+    "ModifierGroup",
+    "ModifierOption",
     "Org",
     "OutboxEvent",
+    "PriceList",
+    "PriceListLocation",
+    "PriceListPrice",
+    "Product",
+    "ProductModifierGroup",
     "RefreshToken",
     "User",
+    "Variant",
 ]

@@ -1,0 +1,125 @@
+"""Per-request dataloaders: nested fields load in one query per batch, scoped to the org.
+
+Each batch runs in its own short read transaction (batches may run concurrently, and one
+AsyncSession must not be shared between tasks). Rows are Core rows, not ORM instances:
+reads build GraphQL objects straight from columns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+from sqlalchemy import Select, select
+
+from elevatedpos.db.models import (
+    Category,
+    InventoryLevel,
+    Location,
+    ModifierGroup,
+    ModifierOption,
+    Product,
+    ProductModifierGroup,
+    Variant,
+)
+from elevatedpos.schema.context import Context
+
+Rows = Sequence[Any]
+
+
+async def _fetch(ctx: Context, stmt: Select[Any]) -> Rows:
+    async with ctx.runtime.db.read() as session:
+        return (await session.execute(stmt)).all()
+
+
+def _loader(batch: Callable[[list[uuid.UUID]], Awaitable[list[Any]]]) -> DataLoader:
+    return DataLoader(batch_load_fn=batch)
+
+
+def _by_id(model: Any) -> Callable[[Context], DataLoader]:
+    table = model.__table__
+
+    def factory(ctx: Context) -> DataLoader:
+        async def batch(keys: list[uuid.UUID]) -> list[Any]:
+            rows = await _fetch(
+                ctx, select(table).where(table.c.org_id == ctx.org_id, table.c.id.in_(keys))
+            )
+            found = {r.id: r for r in rows}
+            return [found.get(k) for k in keys]
+
+        return _loader(batch)
+
+    factory.__name__ = f"{table.name}_by_id"
+    return factory
+
+
+category_by_id = _by_id(Category)
+product_by_id = _by_id(Product)
+location_by_id = _by_id(Location)
+
+
+def _grouped(keys: list[uuid.UUID], rows: Rows, key: str) -> list[list[Any]]:
+    groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for r in rows:
+        groups[getattr(r, key)].append(r)
+    return [groups.get(k, []) for k in keys]
+
+
+def variants_by_product(ctx: Context) -> DataLoader:
+    t = Variant.__table__
+
+    async def batch(keys: list[uuid.UUID]) -> list[Any]:
+        stmt = (
+            select(t)
+            .where(t.c.org_id == ctx.org_id, t.c.product_id.in_(keys))
+            .order_by(t.c.product_id, t.c.position, t.c.id)
+        )
+        return _grouped(keys, await _fetch(ctx, stmt), "product_id")
+
+    return _loader(batch)
+
+
+def modifier_groups_by_product(ctx: Context) -> DataLoader:
+    g, link = ModifierGroup.__table__, ProductModifierGroup.__table__
+
+    async def batch(keys: list[uuid.UUID]) -> list[Any]:
+        stmt = (
+            select(link.c.product_id, *g.c)
+            .join(g, g.c.id == link.c.group_id)
+            .where(g.c.org_id == ctx.org_id, link.c.product_id.in_(keys))
+            .order_by(link.c.product_id, link.c.position, g.c.id)
+        )
+        return _grouped(keys, await _fetch(ctx, stmt), "product_id")
+
+    return _loader(batch)
+
+
+def options_by_group(ctx: Context) -> DataLoader:
+    t = ModifierOption.__table__
+
+    async def batch(keys: list[uuid.UUID]) -> list[Any]:
+        stmt = (
+            select(t)
+            .where(t.c.org_id == ctx.org_id, t.c.group_id.in_(keys))
+            .order_by(t.c.group_id, t.c.position, t.c.id)
+        )
+        return _grouped(keys, await _fetch(ctx, stmt), "group_id")
+
+    return _loader(batch)
+
+
+def levels_by_product(ctx: Context) -> DataLoader:
+    t = InventoryLevel.__table__
+
+    async def batch(keys: list[uuid.UUID]) -> list[Any]:
+        stmt = (
+            select(t)
+            .where(t.c.org_id == ctx.org_id, t.c.product_id.in_(keys))
+            .order_by(t.c.product_id, t.c.location_id, t.c.item_id)
+        )
+        return _grouped(keys, await _fetch(ctx, stmt), "product_id")
+
+    return _loader(batch)

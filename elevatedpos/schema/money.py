@@ -1,0 +1,23 @@
+"""Money: `{amount, currency}` with the amount in integer minor units."""
+
+from __future__ import annotations
+
+import strawberry
+
+from elevatedpos.rules.money import DEFAULT_CURRENCY
+
+
+@strawberry.type(description="An amount of money in integer minor units (cents)")
+class Money:
+    amount: int
+    currency: str
+
+    @classmethod
+    def of(cls, amount: int, currency: str = DEFAULT_CURRENCY) -> Money:
+        return cls(amount=amount, currency=currency)
+
+
+@strawberry.input(description="An amount of money in integer minor units (cents)")
+class MoneyInput:
+    amount: int
+    currency: str = DEFAULT_CURRENCY
