@@ -175,6 +175,42 @@ async def tenant(make_tenant: TenantFactory) -> Tenant:
     return await make_tenant()
 
 
+class StatementCounter:
+    """Counts the SQL statements an engine runs (transaction control is not counted)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        first = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if first not in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA"}:
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(runtime: Runtime) -> Callable[[], Any]:
+    """`with count_statements() as counter:` counts what runs inside the block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting() -> Any:
+        counter = StatementCounter()
+        engine = runtime.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    return counting
+
+
 async def gql(
     client: httpx.AsyncClient,
     query: str,

@@ -504,9 +504,10 @@ async def update_modifier_group(
             row.min_selections = data.min_selections
         if data.max_selections is not None:
             row.max_selections = data.max_selections
+        # Touch the row before any query autoflushes it, so one update is one new version.
+        row.updated_at = utcnow()
         if data.options is not None:
             await _replace_options(session, row, data.options)
-        row.updated_at = utcnow()
         await session.flush()
         record_event(
             session, org_id, "modifier_group.updated", {"id": str(row.id), "name": row.name}

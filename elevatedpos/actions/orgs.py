@@ -54,7 +54,7 @@ def new_location(
     session: AsyncSession, org_id: uuid.UUID, name: str, timezone: str | None
 ) -> Location:
     """Validate and add a location with its `location.created` event."""
-    timezone = timezone or DEFAULT_TIMEZONE
+    timezone = DEFAULT_TIMEZONE if timezone is None else timezone
     errors = check_text(name, "name", max_length=200) + check_timezone(timezone)
     if errors:
         raise ValidationFailed(errors)

@@ -30,7 +30,8 @@ from elevatedpos.schema.context import Context
 from elevatedpos.web.responses import domain_error_response, dumps, problem_response
 
 log = logging.getLogger("elevatedpos.rest")
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+# Strong validators only: RFC 9110 says a weak tag never matches for If-Match.
+_ETAG = re.compile(r'^"?(\d{1,18})"?$')
 JSON_MEDIA = "application/json"
 
 
@@ -203,7 +204,7 @@ class RestExecutor:
         variables = self._variables(route, op, request, body)
         key = request.headers.get(idempotency.HEADER)
         principal = request.scope.get("state", {}).get("principal")
-        if not (route.idempotent and key and principal is not None):
+        if not (route.idempotent and key is not None and principal is not None):
             return await self._run(route, op, request, variables)
         key = idempotency.check_key(key)
         fingerprint = idempotency.request_fingerprint(route.method, request.url.path, body)
