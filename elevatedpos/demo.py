@@ -2,17 +2,181 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select
 
+from elevatedpos.actions.catalog import create_category, create_modifier_group, create_product
+from elevatedpos.actions.inventory import adjust_inventory
 from elevatedpos.actions.orgs import create_org, create_user, new_location
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import User
+from elevatedpos.schema.catalog import (
+    CreateCategoryInput,
+    CreateModifierGroupInput,
+    CreateProductInput,
+    ModifierOptionInput,
+    VariantInput,
+)
+from elevatedpos.schema.inventory import AdjustInventoryInput, AdjustmentReason
+from elevatedpos.schema.money import MoneyInput
 
 DEMO_EMAIL = "owner@demo.elevatedpos.local"
 DEMO_STAFF_EMAIL = "staff@demo.elevatedpos.local"
 DEMO_PASSWORD = "demo-password"
+
+# (category, [(name, sku, price in cents, sized?, takes milk?)])
+# fmt: off
+MENU: list[tuple[str, list[tuple[str, str, int, bool, bool]]]] = [
+    ("Coffee", [
+        ("Espresso", "COF-ESP", 380, False, False),
+        ("Long Black", "COF-LB", 420, True, False),
+        ("Flat White", "COF-FW", 480, True, True),
+        ("Latte", "COF-LAT", 480, True, True),
+        ("Cappuccino", "COF-CAP", 480, True, True),
+        ("Mocha", "COF-MOC", 530, True, True),
+        ("Macchiato", "COF-MAC", 420, False, True),
+        ("Piccolo", "COF-PIC", 430, False, True),
+        ("Cold Brew", "COF-CB", 550, True, False),
+        ("Iced Latte", "COF-ICL", 580, True, True),
+    ]),
+    ("Tea & Other", [
+        ("English Breakfast Tea", "TEA-EB", 450, False, False),
+        ("Green Tea", "TEA-GRN", 450, False, False),
+        ("Peppermint Tea", "TEA-PEP", 450, False, False),
+        ("Chai Latte", "TEA-CHAI", 520, True, True),
+        ("Matcha Latte", "TEA-MAT", 580, True, True),
+        ("Hot Chocolate", "OTH-HC", 500, True, True),
+        ("Babyccino", "OTH-BABY", 150, False, False),
+    ]),
+    ("Cold Drinks", [
+        ("Orange Juice", "CD-OJ", 600, False, False),
+        ("Apple Juice", "CD-AJ", 600, False, False),
+        ("Sparkling Water", "CD-SW", 400, False, False),
+        ("Lemonade", "CD-LEM", 550, False, False),
+        ("Iced Tea", "CD-IT", 550, False, False),
+        ("Banana Smoothie", "CD-BS", 850, False, True),
+        ("Berry Smoothie", "CD-BER", 850, False, True),
+    ]),
+    ("Bakery", [
+        ("Croissant", "BAK-CRO", 550, False, False),
+        ("Almond Croissant", "BAK-ALC", 680, False, False),
+        ("Pain au Chocolat", "BAK-PAC", 620, False, False),
+        ("Banana Bread", "BAK-BB", 600, False, False),
+        ("Blueberry Muffin", "BAK-BM", 550, False, False),
+        ("Cinnamon Scroll", "BAK-CS", 600, False, False),
+        ("Friand", "BAK-FRI", 500, False, False),
+        ("Cookie", "BAK-COO", 400, False, False),
+    ]),
+    ("Breakfast", [
+        ("Avocado Toast", "BRK-AVO", 1800, False, False),
+        ("Eggs Benedict", "BRK-BEN", 2200, False, False),
+        ("Big Breakfast", "BRK-BIG", 2600, False, False),
+        ("Granola Bowl", "BRK-GRA", 1600, False, False),
+        ("Bacon & Egg Roll", "BRK-BER", 1300, False, False),
+        ("Porridge", "BRK-POR", 1400, False, False),
+    ]),
+    ("Lunch", [
+        ("Chicken Sandwich", "LUN-CHS", 1600, False, False),
+        ("Vegetarian Wrap", "LUN-VW", 1500, False, False),
+        ("Caesar Salad", "LUN-CAE", 1800, False, False),
+        ("Soup of the Day", "LUN-SOU", 1400, False, False),
+        ("Toastie", "LUN-TOA", 1200, False, False),
+        ("Quiche", "LUN-QUI", 1500, False, False),
+    ]),
+    ("Retail", [
+        ("House Blend 250g", "RET-HB", 1800, False, False),
+        ("Single Origin 250g", "RET-SO", 2200, False, False),
+        ("Keep Cup", "RET-KC", 2500, False, False),
+    ]),
+]
+# fmt: on
+SIZES = (("Small", 0), ("Regular", 50), ("Large", 100))
+
+
+async def _seed_catalog(
+    db: Database, org_id: uuid.UUID, user_id: uuid.UUID, locations: list[uuid.UUID]
+) -> int:
+    milk = await create_modifier_group(
+        db,
+        org_id,
+        CreateModifierGroupInput(
+            name="Milk",
+            options=[
+                ModifierOptionInput(name="Full cream"),
+                ModifierOptionInput(name="Skim"),
+                ModifierOptionInput(name="Oat", price_delta=MoneyInput(amount=70)),
+                ModifierOptionInput(name="Almond", price_delta=MoneyInput(amount=70)),
+                ModifierOptionInput(name="Soy", price_delta=MoneyInput(amount=60)),
+            ],
+            min_selections=0,
+            max_selections=1,
+        ),
+    )
+    shot = await create_modifier_group(
+        db,
+        org_id,
+        CreateModifierGroupInput(
+            name="Extra shot",
+            options=[
+                ModifierOptionInput(name="Extra shot", price_delta=MoneyInput(amount=60)),
+                ModifierOptionInput(name="Decaf", price_delta=MoneyInput(amount=40)),
+            ],
+            min_selections=0,
+            max_selections=2,
+        ),
+    )
+    count = 0
+    for position, (category_name, items) in enumerate(MENU):
+        category = await create_category(
+            db, org_id, CreateCategoryInput(name=category_name, sort_order=position)
+        )
+        for index, (name, sku, price, sized, milky) in enumerate(items):
+            variants = (
+                [
+                    VariantInput(
+                        name=size, sku=f"{sku}-{size[0]}", price=MoneyInput(amount=price + extra)
+                    )
+                    for size, extra in SIZES
+                ]
+                if sized
+                else []
+            )
+            groups = [str(milk.id)] * milky + [str(shot.id)] * (category_name == "Coffee")
+            product = await create_product(
+                db,
+                org_id,
+                CreateProductInput(
+                    name=name,
+                    sku=sku,
+                    price=MoneyInput(amount=price),
+                    category_id=str(category.id),
+                    track_inventory=category_name in {"Bakery", "Cold Drinks", "Retail"},
+                    reorder_point=5,
+                    variants=variants,
+                    modifier_group_ids=groups,
+                ),
+            )
+            count += 1
+            if not product.track_inventory:
+                continue
+            for spot, location_id in enumerate(locations):
+                # A few items sit at or below their reorder point, so alerts show something.
+                on_hand = 3 if (index + spot) % 4 == 0 else 12 + 4 * index
+                await adjust_inventory(
+                    db,
+                    org_id,
+                    user_id,
+                    AdjustInventoryInput(
+                        product_id=str(product.id),
+                        location_id=str(location_id),
+                        delta=on_hand,
+                        reason=AdjustmentReason.RECEIVED,
+                        note="Opening stock",
+                    ),
+                )
+    return count
 
 
 async def seed_demo(db: Database) -> dict[str, Any]:
@@ -30,10 +194,11 @@ async def seed_demo(db: Database) -> dict[str, Any]:
             location_name="Café — Surry Hills",
         )
         async with db.write() as session:
-            new_location(session, made.org.id, "Café — Bondi", "Australia/Sydney")
+            second = new_location(session, made.org.id, "Café — Bondi", "Australia/Sydney")
         await create_user(
             db, org_id=made.org.id, email=DEMO_STAFF_EMAIL, password=DEMO_PASSWORD, role="staff"
         )
+        await _seed_catalog(db, made.org.id, made.owner.id, [made.location.id, second.id])
         org_id = made.org.id
     else:
         org_id = owner.org_id
