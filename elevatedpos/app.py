@@ -70,7 +70,9 @@ def _rest_routes(executor: RestExecutor) -> list[BaseRoute]:
     for path, methods in by_path.items():
 
         async def endpoint(request: Request, _methods: dict[str, RestRoute] = methods) -> Response:
-            return await executor.handle(_methods[request.method], request)
+            # Starlette answers HEAD on GET routes; run the GET and let it drop the body.
+            method = "GET" if request.method == "HEAD" else request.method
+            return await executor.handle(_methods[method], request)
 
         routes.append(Route(path, endpoint, methods=list(methods)))
     return routes

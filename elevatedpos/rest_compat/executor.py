@@ -25,6 +25,7 @@ from elevatedpos.rest_compat import idempotency
 from elevatedpos.rest_compat.convert import check_input, parse_query_value, rest_enums_to_graphql
 from elevatedpos.rest_compat.operations import CompiledOperation
 from elevatedpos.rest_compat.routes import RestRoute
+from elevatedpos.rules.text import check_no_nul
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
 from elevatedpos.web.responses import domain_error_response, dumps, problem_response
@@ -96,6 +97,9 @@ class RestExecutor:
             raw = request.query_params.get(param)
             if raw is None:
                 continue
+            if nul := check_no_nul(raw, param):
+                errors.extend(nul)
+                continue
             try:
                 _set_path(variables, var_path, parse_query_value(raw, _type_for_path(op, var_path)))
             except ValueError as exc:
@@ -103,7 +107,7 @@ class RestExecutor:
         if route.body:
             input_type = op.variable_types["input"]
             value = rest_enums_to_graphql(body, input_type)
-            errors.extend(check_input(value, input_type))
+            errors.extend(check_no_nul(body) or check_input(value, input_type))
             variables["input"] = value
         if route.if_match:
             header = request.headers.get("if-match")

@@ -4,11 +4,38 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from elevatedpos.errors import FieldError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string holding a NUL character, if any.
+
+    PostgreSQL cannot store NUL in text and SQLite would; refusing it up front keeps the
+    two backends alike and turns what would be a driver error into a 422.
+    """
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = nul_path(key, path) or nul_path(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def check_no_nul(value: Any, path: str = "") -> list[FieldError]:
+    found = nul_path(value, path)
+    return [FieldError(found, f"{found} must not contain NUL characters")] if found else []
 
 
 def check_text(

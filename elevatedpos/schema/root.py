@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import strawberry
-from graphql import FieldNode, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    Node,
+    OperationDefinitionNode,
+    StringValueNode,
+)
 from strawberry.extensions import (
     MaxAliasesLimiter,
     ParserCache,
@@ -17,12 +25,13 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
-from elevatedpos.errors import BadRequest, RateLimited, Unauthorized
+from elevatedpos.errors import BadRequest, RateLimited, Unauthorized, ValidationFailed
 from elevatedpos.resolvers.auth import AuthMutation
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
 from elevatedpos.resolvers.inventory import InventoryMutation, InventoryQuery
 from elevatedpos.resolvers.node import NodeQuery
 from elevatedpos.resolvers.orgs import OrgsMutation, OrgsQuery
+from elevatedpos.rules.text import check_no_nul
 from elevatedpos.schema.cost import MAX_NODES, estimated_nodes, request_cost
 from elevatedpos.schema.errors import shape_errors
 from elevatedpos.schema.scalars import SCALAR_MAP
@@ -65,6 +74,32 @@ class AnonymousGate(SchemaExtension):
             if not chosen or not all(anonymous_allowed(o) for o in chosen):
                 raise AnonymousRequest()
         yield
+
+
+class NulGuard(SchemaExtension):
+    """Refuse NUL characters in variables and string literals, at both doors alike."""
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        errors = check_no_nul(ec.variables or {})
+        document = ec.graphql_document
+        if not errors and document is not None:
+            literals = [n.value for n in _string_literals(document)]
+            errors = check_no_nul(literals, "query")
+        if errors:
+            raise ValidationFailed(errors)
+        yield
+
+
+def _string_literals(node: Any) -> Iterator[StringValueNode]:
+    if isinstance(node, StringValueNode):
+        yield node
+        return
+    for key in getattr(node, "keys", ()):
+        child = getattr(node, key, None)
+        for item in child if isinstance(child, tuple | list) else (child,):
+            if isinstance(item, Node):
+                yield from _string_literals(item)
 
 
 class RequestTooCostly(RateLimited):
@@ -144,6 +179,7 @@ schema = ElevatedSchema(
         lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         AnonymousGate,
+        NulGuard,
         CostLimiter,
         ErrorShaping,
     ],
