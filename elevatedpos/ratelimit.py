@@ -43,6 +43,17 @@ class WindowState:
     retry_after: int
 
 
+GO, WAIT, REFUSE = "go", "wait", "refuse"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """May a guarded attempt (a login) start: `go`, `wait` for one in flight, or `refuse`."""
+
+    outcome: str
+    retry_after: int = 0
+
+
 def refill(tokens: float, elapsed: float, capacity: float, rate: float) -> float:
     """Tokens after `elapsed` seconds of refill at `rate`, never above `capacity`."""
     return min(capacity, tokens + max(0.0, elapsed) * rate)
@@ -58,8 +69,8 @@ def decide(tokens: float, cost: float, rate: float) -> tuple[bool, float, int]:
 class RateLimitStore(Protocol):
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision: ...
     async def window_count(self, key: str) -> WindowState: ...
-    async def window_hit(self, key: str, window_seconds: int) -> WindowState: ...
-    async def window_release(self, key: str) -> None: ...
+    async def attempt_begin(self, key: str, limit: int, window_seconds: int) -> Attempt: ...
+    async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -68,7 +79,8 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._buckets: dict[str, tuple[float, float]] = {}
-        self._windows: dict[str, tuple[int, float]] = {}
+        # key -> (failures in the window, end of that window, start times of attempts in flight)
+        self._attempts: dict[str, tuple[int, float, list[float]]] = {}
 
     @staticmethod
     def _now() -> float:
@@ -90,28 +102,42 @@ class MemoryStore:
         for k in [k for k, (_, t) in self._buckets.items() if now - t > 3600]:
             del self._buckets[k]
 
+    def _attempt_state(self, key: str, now: float, window: float) -> tuple[int, float, list[float]]:
+        failures, until, started = self._attempts.get(key, (0, 0.0, []))
+        if until <= now:
+            failures, until = 0, 0.0
+        # An attempt still "in flight" after a whole window was lost (a cancelled request).
+        return failures, until, [t for t in started if now - t < window]
+
     async def window_count(self, key: str) -> WindowState:
-        count, until = self._windows.get(key, (0, 0.0))
         now = self._now()
-        if until <= now:
+        failures, until, _ = self._attempt_state(key, now, float("inf"))
+        if failures == 0:
             return WindowState(0, 0)
-        return WindowState(count, max(1, math.ceil(until - now)))
+        return WindowState(failures, max(1, math.ceil(until - now)))
 
-    async def window_hit(self, key: str, window_seconds: int) -> WindowState:
+    async def attempt_begin(self, key: str, limit: int, window_seconds: int) -> Attempt:
         now = self._now()
-        count, until = self._windows.get(key, (0, 0.0))
-        if until <= now:
-            count, until = 0, now + window_seconds
-        count += 1
-        self._windows[key] = (count, until)
-        return WindowState(count, max(1, math.ceil(until - now)))
+        failures, until, started = self._attempt_state(key, now, window_seconds)
+        if failures >= limit:
+            return Attempt(REFUSE, max(1, math.ceil(until - now)))
+        if failures + len(started) >= limit:
+            return Attempt(WAIT)
+        self._attempts[key] = (failures, until, [*started, now])
+        return Attempt(GO)
 
-    async def window_release(self, key: str) -> None:
-        count, until = self._windows.get(key, (0, 0.0))
-        if count <= 1:
-            self._windows.pop(key, None)
+    async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None:
+        now = self._now()
+        failures, until, started = self._attempt_state(key, now, window_seconds)
+        started = started[1:]
+        if failed:
+            if failures == 0:
+                until = now + window_seconds  # the window starts at the first failure
+            failures += 1
+        if failures == 0 and not started:
+            self._attempts.pop(key, None)
         else:
-            self._windows[key] = (count - 1, until)
+            self._attempts[key] = (failures, until, started)
 
     async def close(self) -> None:
         return None
@@ -147,23 +173,39 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
 return {allowed, math.floor(tokens), retry}
 """
 
-_WINDOW_HIT_LUA = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+_ATTEMPT_BEGIN_LUA = """
+local failures = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
+local in_flight = tonumber(redis.call('HGET', KEYS[1], 'i') or '0')
+local limit = tonumber(ARGV[1])
+if failures >= limit then
+  return {2, redis.call('TTL', KEYS[1])}
 end
-local ttl = redis.call('TTL', KEYS[1])
-return {count, ttl}
+if failures + in_flight >= limit then
+  return {1, 0}
+end
+redis.call('HINCRBY', KEYS[1], 'i', 1)
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return {0, 0}
 """
 
-
-_WINDOW_RELEASE_LUA = """
-local count = redis.call('DECR', KEYS[1])
-if count <= 0 then
-  redis.call('DEL', KEYS[1])
+_ATTEMPT_END_LUA = """
+if redis.call('HINCRBY', KEYS[1], 'i', -1) < 0 then
+  redis.call('HSET', KEYS[1], 'i', 0)
 end
-return count
+if ARGV[1] == '1' then
+  if redis.call('HINCRBY', KEYS[1], 'f', 1) == 1 then
+    redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+  end
+end
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return 0
 """
+
+_OUTCOMES = (GO, WAIT, REFUSE)
 
 
 class RedisStore:
@@ -173,8 +215,8 @@ class RedisStore:
         self.redis = redis
         self.prefix = prefix
         self._take = redis.register_script(_TAKE_LUA)
-        self._hit = redis.register_script(_WINDOW_HIT_LUA)
-        self._release = redis.register_script(_WINDOW_RELEASE_LUA)
+        self._begin = redis.register_script(_ATTEMPT_BEGIN_LUA)
+        self._end = redis.register_script(_ATTEMPT_END_LUA)
 
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision:
         allowed, remaining, retry = await self._take(
@@ -184,19 +226,19 @@ class RedisStore:
 
     async def window_count(self, key: str) -> WindowState:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.get(self.prefix + key)
+        pipe.hget(self.prefix + key, "f")
         pipe.ttl(self.prefix + key)
-        count, ttl = await pipe.execute()
-        if count is None or ttl is None or int(ttl) <= 0:
+        failures, ttl = await pipe.execute()
+        if failures is None or ttl is None or int(ttl) <= 0 or int(failures) <= 0:
             return WindowState(0, 0)
-        return WindowState(int(count), int(ttl))
+        return WindowState(int(failures), int(ttl))
 
-    async def window_hit(self, key: str, window_seconds: int) -> WindowState:
-        count, ttl = await self._hit(keys=[self.prefix + key], args=[window_seconds])
-        return WindowState(int(count), max(1, int(ttl)))
+    async def attempt_begin(self, key: str, limit: int, window_seconds: int) -> Attempt:
+        outcome, ttl = await self._begin(keys=[self.prefix + key], args=[limit, window_seconds])
+        return Attempt(_OUTCOMES[int(outcome)], max(1, int(ttl)) if int(outcome) == 2 else 0)
 
-    async def window_release(self, key: str) -> None:
-        await self._release(keys=[self.prefix + key])
+    async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None:
+        await self._end(keys=[self.prefix + key], args=[int(failed), window_seconds])
 
     async def close(self) -> None:
         return None

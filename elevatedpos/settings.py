@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./elevatedpos.db"
 
@@ -34,11 +34,8 @@ class Settings:
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
     login_failures_per_minute: int = 10
-    max_query_depth: int = 12
-    max_aliases: int = 30
     plan_cache_seconds: float = 30.0
     idempotency_wait_seconds: float = 10.0
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:

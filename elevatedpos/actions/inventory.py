@@ -215,7 +215,8 @@ async def transfer_inventory(
         errors.append(FieldError("quantity", "quantity must be positive"))
     elif data.quantity > MAX_QUANTITY:
         errors.append(FieldError("quantity", f"quantity must be at most {MAX_QUANTITY}"))
-    if data.from_location_id == data.to_location_id:
+    same = parse_uuid(data.from_location_id)
+    if same is not None and same == parse_uuid(data.to_location_id):
         errors.append(FieldError("toLocationId", "toLocationId must differ from fromLocationId"))
     if errors:
         raise ValidationFailed(errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,9 +14,11 @@ from elevatedpos.auth.scopes import Principal, scopes_for_role
 from elevatedpos.db.models import AuthSession, RefreshToken, User
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import RateLimited, Unauthorized
+from elevatedpos.ratelimit import GO, REFUSE
 from elevatedpos.runtime import Runtime
 
 LOGIN_WINDOW_SECONDS = 60
+LOGIN_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -33,18 +36,32 @@ def _login_key(client_ip: str) -> str:
 async def login(rt: Runtime, email: str, password: str, client_ip: str) -> IssuedTokens:
     """Exchange credentials for a new session; failures count against the client's IP.
 
-    Every attempt takes a slot in the IP's failure window before the password is checked
-    and a success gives it back, so parallel guesses cannot get past the limit.
+    At most `limit - failures` password checks run at once for one address: a login that
+    would exceed it waits for one in flight to finish, so parallel guesses cannot get past
+    the limit and parallel correct logins (tills behind one NAT) are not refused.
     """
     key = _login_key(client_ip)
-    window = await rt.limiter.window_hit(key, LOGIN_WINDOW_SECONDS)
-    if window.count > rt.settings.login_failures_per_minute:
-        raise RateLimited(window.retry_after, "Too many failed logins from this address")
-    async with rt.db.read() as session:
-        user = await session.scalar(select(User).where(User.email == email.strip().lower()))
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
+    limit = rt.settings.login_failures_per_minute
+    deadline = asyncio.get_running_loop().time() + LOGIN_WAIT_SECONDS
+    while True:
+        attempt = await rt.limiter.attempt_begin(key, limit, LOGIN_WINDOW_SECONDS)
+        if attempt.outcome == REFUSE:
+            raise RateLimited(attempt.retry_after, "Too many failed logins from this address")
+        if attempt.outcome == GO:
+            break
+        if asyncio.get_running_loop().time() >= deadline:
+            raise RateLimited(1, "Too many logins in progress from this address")
+        await asyncio.sleep(0.02)
+    failed = True
+    try:
+        async with rt.db.read() as session:
+            user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+        ok = await verify_password(user.password_hash if user else None, password)
+        failed = not ok or user is None
+    finally:
+        await rt.limiter.attempt_end(key, failed=failed, window_seconds=LOGIN_WINDOW_SECONDS)
+    if failed or user is None:
         raise Unauthorized("Invalid email or password")
-    await rt.limiter.window_release(key)
     return await start_session(rt, user)
 
 

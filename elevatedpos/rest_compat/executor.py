@@ -12,6 +12,7 @@ from graphql import ExecutionResult, GraphQLError, execute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from elevatedpos.db.pagination import DEFAULT_PAGE
 from elevatedpos.errors import (
     BAD_REQUEST,
     INTERNAL,
@@ -154,9 +155,9 @@ class RestExecutor:
     def _success_response(
         self, route: RestRoute, op: CompiledOperation, data: Any, variables: dict[str, Any]
     ) -> Response:
-        value = data[op.result_key]
         if op.transform is not None:
-            value = op.transform(data)[op.result_key]
+            data = op.transform(data)
+        value = data[op.result_key]
         if route.no_content:
             return Response(status_code=route.status)
         headers: dict[str, str] = {}
@@ -164,7 +165,7 @@ class RestExecutor:
             body: dict[str, Any] = {
                 "data": value["nodes"],
                 "meta": {
-                    "limit": variables.get("first") or 50,
+                    "limit": variables.get("first") or DEFAULT_PAGE,
                     "nextCursor": value["pageInfo"]["endCursor"]
                     if value["pageInfo"]["hasNextPage"]
                     else None,

@@ -22,6 +22,7 @@ class Context:
     principal: Principal | None
     request_id: str | None = None
     client_ip: str = "unknown"
+    rate_limit_headers: dict[str, str] | None = None
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
 
     @property

@@ -139,6 +139,8 @@ class CostLimiter(SchemaExtension):
                 decision = await ctx.runtime.limiter.take(
                     f"org:{principal.org_id}", limit, burst, cost - 1
                 )
+                if ctx.rate_limit_headers is not None:
+                    ctx.rate_limit_headers["X-RateLimit-Remaining"] = str(decision.remaining)
                 if not decision.allowed:
                     raise RequestTooCostly(
                         decision.retry_after,

@@ -13,13 +13,19 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from elevatedpos.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA_TYPE, ErrorKind
+from elevatedpos.errors import (
+    BAD_REQUEST,
+    METHOD_NOT_ALLOWED,
+    UNSUPPORTED_MEDIA_TYPE,
+    DomainError,
+    ErrorKind,
+)
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
 from elevatedpos.schema.errors import shape_errors
 from elevatedpos.schema.root import HTTP_LEVEL_ERRORS
 from elevatedpos.web.middleware import request_id_of
-from elevatedpos.web.responses import problem_response
+from elevatedpos.web.responses import domain_error_response, problem_response
 
 _STATUS_KINDS: dict[int, ErrorKind] = {
     405: METHOD_NOT_ALLOWED,
@@ -44,6 +50,10 @@ class GraphQLApp(GraphQL[Context, None]):
             response = problem_response(
                 kind, exc.reason, instance=scope["path"], request_id=request_id_of(scope)
             )
+        except DomainError as exc:  # answered here so the rate-limit headers wrap it too
+            response = domain_error_response(
+                exc, instance=scope["path"], request_id=request_id_of(scope)
+            )
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -54,6 +64,7 @@ class GraphQLApp(GraphQL[Context, None]):
             principal=st.get("principal"),
             request_id=st.get("request_id"),
             client_ip=client.host if client else "unknown",
+            rate_limit_headers=st.get("rate_limit_headers"),
         )
 
     async def process_result(

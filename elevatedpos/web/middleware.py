@@ -161,6 +161,8 @@ class RateLimitMiddleware:
             "X-RateLimit-Limit": str(decision.limit),
             "X-RateLimit-Remaining": str(decision.remaining),
         }
+        # GraphQL may charge more for an expensive query; it updates Remaining here.
+        state(scope)["rate_limit_headers"] = headers
         if not decision.allowed:
             exc = RateLimited(decision.retry_after)
             exc.headers.update(headers)
