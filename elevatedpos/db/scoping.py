@@ -46,29 +46,23 @@ async def get_in_org(
 
 
 async def require_in_org(
-    session: AsyncSession, model: type[M], raw_id: Any, org_id: uuid.UUID, what: str
+    session: AsyncSession,
+    model: type[M],
+    raw_id: Any,
+    org_id: uuid.UUID,
+    what: str,
+    *,
+    lock: bool = False,
 ) -> M:
-    """A resource named by a path or an argument: 404 when the org has none."""
-    row = await get_in_org(session, model, raw_id, org_id)
-    if row is None:
-        raise NotFound(f"{what} not found")
-    return row
+    """A resource named by a path or an argument: 404 when the org has none.
 
-
-async def lock_in_org(
-    session: AsyncSession, model: type[M], raw_id: Any, org_id: uuid.UUID, what: str
-) -> M:
-    """Like require_in_org, with the row locked until the transaction ends (writers queue)."""
+    With `lock`, the row stays locked until the transaction ends, so writers queue.
+    """
     row_id = parse_uuid(raw_id)
-    row = (
-        await session.scalar(
-            org_select(model, org_id)
-            .where(model.id == row_id)  # type: ignore[attr-defined]
-            .with_for_update()
-        )
-        if row_id is not None
-        else None
-    )
+    row = None
+    if row_id is not None:
+        stmt = org_select(model, org_id).where(model.id == row_id)  # type: ignore[attr-defined]
+        row = await session.scalar(stmt.with_for_update() if lock else stmt)
     if row is None:
         raise NotFound(f"{what} not found")
     return row

@@ -68,18 +68,28 @@ def _grouped(keys: list[uuid.UUID], rows: Rows, key: str) -> list[list[Any]]:
     return [groups.get(k, []) for k in keys]
 
 
-def variants_by_product(ctx: Context) -> DataLoader:
-    t = Variant.__table__
+def _children(model: Any, parent: str, *order: str) -> Callable[[Context], DataLoader]:
+    """A loader of each parent's child rows (a list per key, in `order`)."""
+    table = model.__table__
 
-    async def batch(keys: list[uuid.UUID]) -> list[Any]:
-        stmt = (
-            select(t)
-            .where(t.c.org_id == ctx.org_id, t.c.product_id.in_(keys))
-            .order_by(t.c.product_id, t.c.position, t.c.id)
-        )
-        return _grouped(keys, await _fetch(ctx, stmt), "product_id")
+    def factory(ctx: Context) -> DataLoader:
+        async def batch(keys: list[uuid.UUID]) -> list[Any]:
+            stmt = (
+                select(table)
+                .where(table.c.org_id == ctx.org_id, table.c[parent].in_(keys))
+                .order_by(table.c[parent], *(table.c[o] for o in order))
+            )
+            return _grouped(keys, await _fetch(ctx, stmt), parent)
 
-    return _loader(batch)
+        return _loader(batch)
+
+    factory.__name__ = f"{table.name}_by_{parent}"
+    return factory
+
+
+variants_by_product = _children(Variant, "product_id", "position", "id")
+options_by_group = _children(ModifierOption, "group_id", "position", "id")
+levels_by_product = _children(InventoryLevel, "product_id", "location_id", "item_id")
 
 
 def modifier_groups_by_product(ctx: Context) -> DataLoader:
@@ -91,34 +101,6 @@ def modifier_groups_by_product(ctx: Context) -> DataLoader:
             .join(g, g.c.id == link.c.group_id)
             .where(g.c.org_id == ctx.org_id, link.c.product_id.in_(keys))
             .order_by(link.c.product_id, link.c.position, g.c.id)
-        )
-        return _grouped(keys, await _fetch(ctx, stmt), "product_id")
-
-    return _loader(batch)
-
-
-def options_by_group(ctx: Context) -> DataLoader:
-    t = ModifierOption.__table__
-
-    async def batch(keys: list[uuid.UUID]) -> list[Any]:
-        stmt = (
-            select(t)
-            .where(t.c.org_id == ctx.org_id, t.c.group_id.in_(keys))
-            .order_by(t.c.group_id, t.c.position, t.c.id)
-        )
-        return _grouped(keys, await _fetch(ctx, stmt), "group_id")
-
-    return _loader(batch)
-
-
-def levels_by_product(ctx: Context) -> DataLoader:
-    t = InventoryLevel.__table__
-
-    async def batch(keys: list[uuid.UUID]) -> list[Any]:
-        stmt = (
-            select(t)
-            .where(t.c.org_id == ctx.org_id, t.c.product_id.in_(keys))
-            .order_by(t.c.product_id, t.c.location_id, t.c.item_id)
         )
         return _grouped(keys, await _fetch(ctx, stmt), "product_id")
 

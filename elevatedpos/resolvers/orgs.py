@@ -8,7 +8,7 @@ from elevatedpos.actions.orgs import new_location, update_location
 from elevatedpos.db.models import Location as LocationRow
 from elevatedpos.db.models import User as UserRow
 from elevatedpos.db.pagination import keyset_page
-from elevatedpos.db.scoping import get_in_org, lock_in_org, org_rows, require_in_org
+from elevatedpos.db.scoping import get_in_org, org_rows, require_in_org
 from elevatedpos.errors import NotFound
 from elevatedpos.schema.context import Info
 from elevatedpos.schema.orgs import CreateLocationInput, Location, UpdateLocationInput, User
@@ -78,7 +78,7 @@ class OrgsMutation:
     ) -> Location:
         ctx = info.context
         async with ctx.runtime.db.write() as session:
-            row = await lock_in_org(session, LocationRow, id, ctx.org_id, "location")
+            row = await require_in_org(session, LocationRow, id, ctx.org_id, "location", lock=True)
             await update_location(
                 session,
                 row,

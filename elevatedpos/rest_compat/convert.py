@@ -151,18 +151,19 @@ def parse_query_value(raw: str, type_: GraphQLInputType) -> Any:
     return raw
 
 
-def _collect_fields(
+def collect_fields(
     selection_set: SelectionSetNode,
     fragments: dict[str, FragmentDefinitionNode],
     out: list[FieldNode],
 ) -> list[FieldNode]:
+    """The fields of a selection set with its fragments spread in, appended to `out`."""
     for sel in selection_set.selections:
         if isinstance(sel, FieldNode):
             out.append(sel)
         elif isinstance(sel, InlineFragmentNode):
-            _collect_fields(sel.selection_set, fragments, out)
+            collect_fields(sel.selection_set, fragments, out)
         elif isinstance(sel, FragmentSpreadNode):
-            _collect_fields(fragments[sel.name.value].selection_set, fragments, out)
+            collect_fields(fragments[sel.name.value].selection_set, fragments, out)
     return out
 
 
@@ -178,7 +179,7 @@ def output_transform(
     pass through untouched.
     """
     steps: list[tuple[str, Transform]] = []
-    for node in _collect_fields(selection_set, fragments, []):
+    for node in collect_fields(selection_set, fragments, []):
         name = node.name.value
         if name.startswith("__"):
             continue

@@ -8,7 +8,6 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
@@ -17,13 +16,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    InlineFragmentNode,
     SelectionSetNode,
     Undefined,
 )
 
 from elevatedpos import __version__
 from elevatedpos.errors import KINDS_BY_CODE
+from elevatedpos.rest_compat.convert import collect_fields
 from elevatedpos.rest_compat.operations import CompiledOperation
 from elevatedpos.rest_compat.routes import RestRoute
 
@@ -136,7 +135,7 @@ class OpenAPIBuilder:
         assert isinstance(t, (GraphQLObjectType, GraphQLInterfaceType)) and selection is not None
         props: dict[str, Any] = {}
         required: list[str] = []
-        for node in self._fields(selection, fragments):
+        for node in collect_fields(selection, fragments, []):
             name = node.name.value
             if name.startswith("__") or name not in t.fields:
                 continue
@@ -149,19 +148,6 @@ class OpenAPIBuilder:
             if isinstance(f.type, GraphQLNonNull):
                 required.append(key)
         return _nullable({"type": "object", "properties": props, "required": required}, nullable)
-
-    def _fields(
-        self, selection: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
-    ) -> list[FieldNode]:
-        out: list[FieldNode] = []
-        for sel in selection.selections:
-            if isinstance(sel, FieldNode):
-                out.append(sel)
-            elif isinstance(sel, InlineFragmentNode):
-                out.extend(self._fields(sel.selection_set, fragments))
-            elif isinstance(sel, FragmentSpreadNode):
-                out.extend(self._fields(fragments[sel.name.value].selection_set, fragments))
-        return out
 
     def success_body(self, route: RestRoute, op: CompiledOperation) -> dict[str, Any]:
         fragments = {
