@@ -14,13 +14,9 @@ from graphql import (
     OperationDefinitionNode,
     StringValueNode,
 )
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as max_aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as query_depth_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
@@ -51,6 +47,20 @@ def anonymous_allowed(operation: OperationDefinitionNode) -> bool:
         isinstance(sel, FieldNode) and sel.name.value in ANONYMOUS_FIELDS
         for sel in operation.selection_set.selections
     )
+
+
+# Made once: ValidationCache keys on the rule classes, so new ones per request never hit.
+_LIMIT_RULES = [
+    query_depth_validator(MAX_QUERY_DEPTH, None, None),
+    max_aliases_validator(MAX_ALIASES),
+]
+
+
+class QueryLimits(AddValidationRules):
+    """Query depth and alias limits, as validation rules (cached with the document)."""
+
+    def __init__(self) -> None:
+        super().__init__(_LIMIT_RULES)
 
 
 class AnonymousRequest(Unauthorized):
@@ -178,8 +188,7 @@ schema = ElevatedSchema(
     extensions=[
         lambda: ParserCache(maxsize=512),  # the LRU caches are module-wide, shared by requests
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        QueryLimits,
         AnonymousGate,
         NulGuard,
         CostLimiter,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
 from cross_web import HTTPException as StrawberryHTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from elevatedpos.errors import (
@@ -23,10 +25,12 @@ from elevatedpos.errors import (
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
 from elevatedpos.schema.errors import shape_errors
-from elevatedpos.schema.root import HTTP_LEVEL_ERRORS
+from elevatedpos.schema.root import HTTP_LEVEL_ERRORS, AnonymousRequest
 from elevatedpos.web.middleware import request_id_of
+from elevatedpos.web.persisted_queries import PersistedQueries, PersistedQueryError
 from elevatedpos.web.responses import domain_error_response, problem_response
 
+_authenticated: ContextVar[bool] = ContextVar("graphql_authenticated", default=False)
 _STATUS_KINDS: dict[int, ErrorKind] = {
     405: METHOD_NOT_ALLOWED,
     415: UNSUPPORTED_MEDIA_TYPE,
@@ -37,12 +41,27 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, schema: Any, runtime: Runtime) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.runtime = runtime
+        self.persisted = PersistedQueries(runtime.redis)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if not _authenticated.get():
+            # Anonymous callers neither register nor use persisted queries; without a
+            # query there is nothing they may run.
+            items = data if isinstance(data, list) else [data]
+            if any(item.query is None for item in items):
+                raise AnonymousRequest()
+            return data
+        if isinstance(data, list):
+            return [await self.persisted.resolve(item) for item in data]
+        return await self.persisted.resolve(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        _authenticated.set(scope.get("state", {}).get("principal") is not None)
         try:
             response = await self.run(request)
         except StrawberryHTTPException as exc:
@@ -50,6 +69,8 @@ class GraphQLApp(GraphQL[Context, None]):
             response = problem_response(
                 kind, exc.reason, instance=scope["path"], request_id=request_id_of(scope)
             )
+        except PersistedQueryError as exc:
+            response = Response(orjson.dumps(exc.body()), media_type="application/json")
         except DomainError as exc:  # answered here so the rate-limit headers wrap it too
             response = domain_error_response(
                 exc, instance=scope["path"], request_id=request_id_of(scope)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from elevatedpos.auth.sessions import authenticate
@@ -70,6 +71,8 @@ class ProblemMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            return  # the client went away; there is no one to answer
         except DomainError as exc:
             if started:
                 raise
