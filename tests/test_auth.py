@@ -7,9 +7,13 @@ import time
 
 import jwt
 import orjson
+import pytest
+from asgi_lifespan import LifespanManager
 
+from elevatedpos.app import create_app
 from elevatedpos.auth.tokens import ALGORITHM
-from tests.conftest import PASSWORD, Tenant, gql, new_client
+from elevatedpos.settings import Settings
+from tests.conftest import PASSWORD, REDIS_URL, Tenant, gql, new_client
 
 ME = "/api/v1/auth/me"
 
@@ -229,3 +233,36 @@ async def test_anonymous_graphql_beyond_login_is_a_401_problem(client):
     mixed_query = 'mutation { login(input: {email: "a@b.co", password: "x"}) { tokenType } logout }'
     mixed = await client.post("/graphql", json={"query": mixed_query})
     assert mixed.status_code == 401
+
+
+@pytest.mark.skipif(REDIS_URL is None, reason="needs Redis (TEST_REDIS_URL)")
+async def test_logout_on_one_host_is_seen_by_another_with_redis(database_url, tenant: Tenant):
+    settings = Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL)
+    host_a, host_b = create_app(settings), create_app(settings)
+    async with LifespanManager(host_a), LifespanManager(host_b):
+        async with new_client(host_a) as a, new_client(host_b) as b:
+            assert (await a.get(ME, headers=tenant.headers)).status_code == 200
+            assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
+            assert (await a.get(ME, headers=tenant.headers)).status_code == 401
+            refresh = await a.post(
+                "/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token}
+            )
+            assert refresh.status_code == 401
+
+
+@pytest.mark.skipif(REDIS_URL is None, reason="needs Redis (TEST_REDIS_URL)")
+async def test_refresh_reuse_revokes_access_everywhere_with_redis(database_url, tenant: Tenant):
+    settings = Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL)
+    host_a, host_b = create_app(settings), create_app(settings)
+    async with LifespanManager(host_a), LifespanManager(host_b):
+        async with new_client(host_a) as a, new_client(host_b) as b:
+            rotated = (
+                await a.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+            ).json()["data"]
+            headers = {"Authorization": f"Bearer {rotated['accessToken']}"}
+            assert (await b.get(ME, headers=headers)).status_code == 200
+            reuse = await b.post(
+                "/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token}
+            )
+            assert reuse.status_code == 401
+            assert (await a.get(ME, headers=headers)).status_code == 401

@@ -141,14 +141,44 @@ async def refresh(rt: Runtime, refresh_token: str) -> IssuedTokens:
             )
             user = await session.get(User, auth_session.user_id)
     if reused or user is None:
+        await _mark_revoked(rt, session_id)
         raise Unauthorized("Refresh token was already used; the session has been revoked")
     return _issue(rt, user, session_id, new_token_id)
+
+
+REVOKED_PREFIX = "elevatedpos:revoked-session:"
+
+
+async def _mark_revoked(rt: Runtime, session_id: uuid.UUID) -> None:
+    """Tell every worker at once (Redis) before the database says it: fail closed."""
+    if rt.redis is not None:
+        # Access tokens outlive nothing longer than their TTL, so neither must the mark.
+        await rt.redis.set(f"{REVOKED_PREFIX}{session_id}", 1, ex=rt.settings.access_token_ttl + 60)
+
+
+async def _session_active(rt: Runtime, session_id: uuid.UUID) -> bool:
+    if rt.redis is not None:
+        # One Redis round trip instead of a database read on every request. An access
+        # token lives 15 minutes, and refresh always checks the database.
+        return not await rt.redis.exists(f"{REVOKED_PREFIX}{session_id}")
+    async with rt.db.read() as session:
+        active = await session.scalar(
+            select(func.count())
+            .select_from(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > utcnow(),
+            )
+        )
+    return bool(active)
 
 
 async def logout(rt: Runtime, principal: Principal) -> None:
     """End the principal's session: its access and refresh tokens stop working everywhere."""
     if principal.session_id is None:
         return
+    await _mark_revoked(rt, principal.session_id)
     async with rt.db.write() as session:
         await session.execute(
             update(AuthSession)
@@ -167,17 +197,7 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
         raise Unauthorized("Invalid token") from exc
     if session_id is None:
         raise Unauthorized("Invalid token")
-    async with rt.db.read() as session:
-        active = await session.scalar(
-            select(func.count())
-            .select_from(AuthSession)
-            .where(
-                AuthSession.id == session_id,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > utcnow(),
-            )
-        )
-    if not active:
+    if not await _session_active(rt, session_id):
         raise Unauthorized("Session has ended")
     return Principal(
         user_id=user_id,
