@@ -10,9 +10,9 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
-    Node,
     OperationDefinitionNode,
     StringValueNode,
+    ValidationRule,
 )
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as max_aliases_validator
@@ -49,15 +49,24 @@ def anonymous_allowed(operation: OperationDefinitionNode) -> bool:
     )
 
 
+class NoNulLiterals(ValidationRule):
+    """String literals in a document may not hold NUL (checked once per cached document)."""
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError("Strings must not contain NUL characters", node))
+
+
 # Made once: ValidationCache keys on the rule classes, so new ones per request never hit.
 _LIMIT_RULES = [
     query_depth_validator(MAX_QUERY_DEPTH, None, None),
     max_aliases_validator(MAX_ALIASES),
+    NoNulLiterals,
 ]
 
 
 class QueryLimits(AddValidationRules):
-    """Query depth and alias limits, as validation rules (cached with the document)."""
+    """Depth, alias and literal limits, as validation rules (cached with the document)."""
 
     def __init__(self) -> None:
         super().__init__(_LIMIT_RULES)
@@ -87,29 +96,13 @@ class AnonymousGate(SchemaExtension):
 
 
 class NulGuard(SchemaExtension):
-    """Refuse NUL characters in variables and string literals, at both doors alike."""
+    """Refuse NUL characters in variables, as the REST door refuses them in bodies."""
 
     def on_execute(self) -> Iterator[None]:
-        ec = self.execution_context
-        errors = check_no_nul(ec.variables or {})
-        document = ec.graphql_document
-        if not errors and document is not None:
-            literals = [n.value for n in _string_literals(document)]
-            errors = check_no_nul(literals, "query")
+        errors = check_no_nul(self.execution_context.variables or {})
         if errors:
             raise ValidationFailed(errors)
         yield
-
-
-def _string_literals(node: Any) -> Iterator[StringValueNode]:
-    if isinstance(node, StringValueNode):
-        yield node
-        return
-    for key in getattr(node, "keys", ()):
-        child = getattr(node, key, None)
-        for item in child if isinstance(child, tuple | list) else (child,):
-            if isinstance(item, Node):
-                yield from _string_literals(item)
 
 
 class RequestTooCostly(RateLimited):
