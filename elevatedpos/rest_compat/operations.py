@@ -19,6 +19,7 @@ from graphql import (
     validate,
 )
 
+from elevatedpos.executor import COMPILED_EXECUTOR, OperationPlan, compile_operation
 from elevatedpos.rest_compat.convert import Transform, output_transform
 
 OPERATIONS_DIR = Path(__file__).parent / "operations"
@@ -33,6 +34,7 @@ class CompiledOperation:
     root_field: str
     variable_types: dict[str, GraphQLInputType]
     transform: Transform | None
+    plan: OperationPlan | None = None  # None: graphql-core executes it
 
     @property
     def is_mutation(self) -> bool:
@@ -71,6 +73,7 @@ def _compile(schema: GraphQLSchema, name: str, document: DocumentNode) -> Compil
         root_field=root.name.value,
         variable_types=variable_types,  # type: ignore[arg-type]
         transform=transform,
+        plan=compile_operation(schema, document, name) if COMPILED_EXECUTOR else None,
     )
 
 

@@ -1,0 +1,19 @@
+"""A compiled executor: validated operations become plans that graphql-core's `execute` matches.
+
+`ELEVATEDPOS_EXECUTOR=graphql-core` in the environment turns it off (graphql-core runs
+everything), for debugging a suspected difference.
+"""
+
+from __future__ import annotations
+
+from elevatedpos.executor.cache import COMPILED_EXECUTOR, PLANS, PlanCache, execute_document
+from elevatedpos.executor.operation import OperationPlan, compile_operation
+
+__all__ = [
+    "COMPILED_EXECUTOR",
+    "PLANS",
+    "OperationPlan",
+    "PlanCache",
+    "compile_operation",
+    "execute_document",
+]

@@ -1,0 +1,315 @@
+"""Value completion specialised per return type: graphql-core's `complete_value`, unrolled."""
+
+# Any exception a resolver raises becomes a located field error, as in graphql-core.
+# ruff: noqa: BLE001
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    FieldNode,
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    is_object_type,
+    located_error,
+)
+from graphql.execution.executor import default_type_resolver
+from graphql.pyutils import (
+    Path,
+    Undefined,
+    gather_with_cancel,
+    inspect,
+    is_async_iterable,
+    is_awaitable,
+    is_iterable,
+)
+
+if TYPE_CHECKING:
+    from elevatedpos.executor.fields import ObjectPlan
+    from elevatedpos.executor.run import Run
+
+Info = GraphQLResolveInfo | None
+
+
+class Completion:
+    """Completes a resolved value for one position type; may return an awaitable."""
+
+    __slots__ = ("needs_info", "non_null")
+
+    def __init__(self, needs_info: bool, non_null: bool = False) -> None:
+        self.needs_info = needs_info
+        self.non_null = non_null
+
+    def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
+        raise NotImplementedError
+
+
+class NonNullCompletion(Completion):
+    __slots__ = ("inner", "message")
+
+    def __init__(self, inner: Completion, label: str) -> None:
+        super().__init__(inner.needs_info, non_null=True)
+        self.inner = inner
+        self.message = f"Cannot return null for non-nullable field {label}."
+
+    def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        completed = self.inner.complete(run, value, path, info)
+        if completed is None:
+            raise TypeError(self.message)
+        return completed
+
+
+class LeafCompletion(Completion):
+    __slots__ = ("coerce", "leaf_type")
+
+    def __init__(self, leaf_type: GraphQLLeafType) -> None:
+        super().__init__(needs_info=False)
+        self.leaf_type = leaf_type
+        self.coerce: Callable[[Any], Any] = leaf_type.coerce_output_value
+
+    def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        coerced = self.coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise TypeError(
+                f"Expected `{inspect(self.leaf_type)}.coerce_output_value("
+                f"{inspect(value)})` to return non-nullable value, returned:"
+                f" {inspect(coerced)}"
+            )
+        return coerced
+
+
+class ObjectCompletion(Completion):
+    __slots__ = ("is_type_of", "nodes", "object_type", "plan")
+
+    def __init__(self, object_type: GraphQLObjectType, plan: ObjectPlan, nodes: list[FieldNode]):
+        super().__init__(needs_info=object_type.is_type_of is not None)
+        self.object_type = object_type
+        self.plan = plan
+        self.nodes = nodes
+        self.is_type_of = object_type.is_type_of
+
+    def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        return self.complete_object(run, value, path, info)
+
+    def complete_object(self, run: Run, value: Any, path: Path, info: Info) -> Any:
+        """Check `is_type_of` when the type has one, then execute the sub-selection."""
+        if self.is_type_of is not None:
+            matches = self.is_type_of(value, info)
+            if is_awaitable(matches):
+                return self._complete_after_check(run, value, path, matches)
+            if not matches:
+                raise self._invalid(value)
+        return self.plan.execute(run, value, path)
+
+    async def _complete_after_check(
+        self, run: Run, value: Any, path: Path, matches: Awaitable[bool]
+    ) -> Any:
+        if not await matches:
+            raise self._invalid(value)
+        result = self.plan.execute(run, value, path)
+        return await result if is_awaitable(result) else result
+
+    def _invalid(self, value: Any) -> GraphQLError:
+        return GraphQLError(
+            f"Expected value of type '{self.object_type}' but got: {inspect(value)}.",
+            self.nodes,
+        )
+
+
+class AbstractCompletion(Completion):
+    __slots__ = ("abstract_type", "label", "nodes", "objects", "resolve_type")
+
+    def __init__(
+        self,
+        abstract_type: GraphQLAbstractType,
+        objects: dict[str, ObjectCompletion],
+        nodes: list[FieldNode],
+        label: str,
+    ) -> None:
+        super().__init__(needs_info=True)
+        self.abstract_type = abstract_type
+        self.objects = objects
+        self.nodes = nodes
+        self.label = label
+        self.resolve_type = abstract_type.resolve_type or default_type_resolver
+
+    def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        runtime_type = self.resolve_type(value, info, self.abstract_type)
+        if is_awaitable(runtime_type):
+            return self._complete_resolved(run, value, path, info, runtime_type)
+        return self._object_for(run, runtime_type, value).complete_object(run, value, path, info)
+
+    async def _complete_resolved(
+        self, run: Run, value: Any, path: Path, info: Info, runtime_type: Awaitable[Any]
+    ) -> Any:
+        name = await runtime_type
+        result = self._object_for(run, name, value).complete_object(run, value, path, info)
+        return await result if is_awaitable(result) else result
+
+    def _object_for(self, run: Run, name: Any, value: Any) -> ObjectCompletion:
+        """graphql-core's `ensure_valid_runtime_type`, with the same messages."""
+        t = self.abstract_type
+        if name is None:
+            message = (
+                f"Abstract type '{t}' must resolve to an Object type at runtime"
+                f" for field '{self.label}'. Either the '{t}' type should provide"
+                " a 'resolve_type' function or each possible type should provide"
+                " an 'is_type_of' function."
+            )
+        elif not isinstance(name, str):
+            message = (
+                f"Abstract type '{t}' must resolve to an Object type at runtime"
+                f" for field '{self.label}' with value {inspect(value)},"
+                f" received '{inspect(name)}', which is not a valid Object type name."
+            )
+        elif (runtime_type := run.schema.get_type(name)) is None:
+            message = (
+                f"Abstract type '{t}' was resolved to a type '{name}'"
+                " that does not exist inside the schema."
+            )
+        elif not is_object_type(runtime_type):
+            message = f"Abstract type '{t}' was resolved to a non-object type '{name}'."
+        elif name not in self.objects:
+            message = f"Runtime Object type '{runtime_type}' is not a possible type for '{t}'."
+        else:
+            return self.objects[name]
+        raise GraphQLError(message, self.nodes)
+
+
+class ListCompletion(Completion):
+    __slots__ = ("item", "label", "nodes")
+
+    def __init__(self, item: Completion, nodes: list[FieldNode], label: str) -> None:
+        super().__init__(item.needs_info)
+        self.item = item
+        self.nodes = nodes
+        self.label = label
+
+    def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if is_async_iterable(value):
+            return self._complete_async_iterator(run, value.__aiter__(), path, info)
+        if not is_iterable(value):
+            raise GraphQLError(f"Expected Iterable, but did not find one for field '{self.label}'.")
+        return self._complete_iterable(run, value, path, info)
+
+    def _complete_iterable(self, run: Run, items: Iterable[Any], path: Path, info: Info) -> Any:
+        completed: list[Any] = []
+        pending: list[int] = []
+        iterator = iter(items)
+        index = 0
+        try:
+            for item in iterator:
+                if self._complete_item(run, item, completed, Path(path, index, None), info):
+                    pending.append(index)
+                index += 1
+        except Exception:
+            awaitables = [completed[i] for i in pending]
+            with suppress(Exception):
+                awaitables.extend(x for x in iterator if is_awaitable(x))
+            if awaitables:
+                run.settle_in_background(awaitables)
+            raise
+        if not pending:
+            return completed
+        return _gather_items(completed, pending)
+
+    async def _complete_async_iterator(
+        self, run: Run, iterator: AsyncIterator[Any], path: Path, info: Info
+    ) -> list[Any]:
+        completed: list[Any] = []
+        pending: list[int] = []
+        index = 0
+        try:
+            while True:
+                item_path = Path(path, index, None)
+                try:
+                    item = await anext(iterator)
+                except StopAsyncIteration:
+                    break
+                except Exception as raw_error:
+                    raise located_error(raw_error, self.nodes, path.as_list()) from raw_error
+                if self._complete_item(run, item, completed, item_path, info):
+                    pending.append(index)
+                index += 1
+        except Exception:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                with suppress(Exception):
+                    await aclose()
+            if pending:
+                run.settle_in_background([completed[i] for i in pending])
+            raise
+        if not pending:
+            return completed
+        return await _gather_items(completed, pending)
+
+    def _complete_item(
+        self, run: Run, item: Any, completed: list[Any], item_path: Path, info: Info
+    ) -> bool:
+        """Append the completed item (or an awaitable of it); True when it is awaitable."""
+        if is_awaitable(item):
+            completed.append(self._complete_awaitable_item(run, item, item_path, info))
+            return True
+        try:
+            value = self.item.complete(run, item, item_path, info)
+            if is_awaitable(value):
+                completed.append(self._await_item(run, value, item_path))
+                return True
+            completed.append(value)
+        except Exception as raw_error:
+            run.field_error(raw_error, self.nodes, item_path, self.item.non_null)
+            completed.append(None)
+        return False
+
+    async def _await_item(self, run: Run, value: Awaitable[Any], item_path: Path) -> Any:
+        try:
+            return await value
+        except Exception as raw_error:
+            run.field_error(raw_error, self.nodes, item_path, self.item.non_null)
+            return None
+
+    async def _complete_awaitable_item(
+        self, run: Run, item: Awaitable[Any], item_path: Path, info: Info
+    ) -> Any:
+        try:
+            value = self.item.complete(run, await item, item_path, info)
+            if is_awaitable(value):
+                value = await value
+        except Exception as raw_error:
+            run.field_error(raw_error, self.nodes, item_path, self.item.non_null)
+            return None
+        return value
+
+
+async def _gather_items(completed: list[Any], pending: list[int]) -> list[Any]:
+    if len(pending) == 1:
+        completed[pending[0]] = await completed[pending[0]]
+        return completed
+    results = await gather_with_cancel(*(completed[i] for i in pending))
+    for i, value in zip(pending, results, strict=True):
+        completed[i] = value
+    return completed
