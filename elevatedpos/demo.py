@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from elevatedpos.actions.catalog import create_category, create_modifier_group, create_product
+from elevatedpos.actions.customers import upsert_customer
 from elevatedpos.actions.inventory import adjust_inventory
 from elevatedpos.actions.orgs import create_org, create_user, new_location
 from elevatedpos.db.engine import Database
@@ -19,6 +20,7 @@ from elevatedpos.schema.catalog import (
     ModifierOptionInput,
     VariantInput,
 )
+from elevatedpos.schema.customers import UpsertCustomerInput
 from elevatedpos.schema.inventory import AdjustInventoryInput, AdjustmentReason
 from elevatedpos.schema.money import MoneyInput
 
@@ -90,6 +92,21 @@ MENU: list[tuple[str, list[tuple[str, str, int, bool, bool]]]] = [
         ("Single Origin 250g", "RET-SO", 2200, False, False),
         ("Keep Cup", "RET-KC", 2500, False, False),
     ]),
+]
+# (first name, last name, phone, tags, marketing opt-in); emails are first.last@example.com
+CUSTOMERS: list[tuple[str, str, str | None, list[str], bool]] = [
+    ("Olivia", "Nguyen", "0412 345 678", ["vip", "regular"], True),
+    ("Jack", "Smith", "0413 111 222", ["regular"], True),
+    ("Charlotte", "Wilson", None, [], False),
+    ("William", "Brown", "0421 555 010", ["regular"], False),
+    ("Amelia", "Taylor", "0433 987 654", ["vip"], True),
+    ("Noah", "Anderson", None, ["wholesale"], False),
+    ("Isla", "Thomas", "0402 246 810", ["regular", "oat milk"], True),
+    ("Oliver", "Martin", "0455 123 321", [], False),
+    ("Mia", "Chen", "0418 808 080", ["vip", "regular"], True),
+    ("Leo", "Walker", None, ["staff"], False),
+    ("Grace", "Kelly", "0499 000 111", ["regular"], True),
+    ("Henry", "Patel", "0477 654 321", [], False),
 ]
 # fmt: on
 SIZES = (("Small", 0), ("Regular", 50), ("Large", 100))
@@ -179,6 +196,22 @@ async def _seed_catalog(
     return count
 
 
+async def _seed_customers(db: Database, org_id: uuid.UUID) -> None:
+    for first, last, phone, tags, opt_in in CUSTOMERS:
+        await upsert_customer(
+            db,
+            org_id,
+            UpsertCustomerInput(
+                email=f"{first}.{last}@example.com",
+                first_name=first,
+                last_name=last,
+                phone=phone,
+                tags=tags,
+                marketing_opt_in=opt_in,
+            ),
+        )
+
+
 async def seed_demo(db: Database) -> dict[str, Any]:
     """Create the demo org once; every run prints its login."""
     async with db.read() as session:
@@ -199,6 +232,7 @@ async def seed_demo(db: Database) -> dict[str, Any]:
             db, org_id=made.org.id, email=DEMO_STAFF_EMAIL, password=DEMO_PASSWORD, role="staff"
         )
         await _seed_catalog(db, made.org.id, made.owner.id, [made.location.id, second.id])
+        await _seed_customers(db, made.org.id)
         org_id = made.org.id
     else:
         org_id = owner.org_id

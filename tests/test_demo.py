@@ -33,3 +33,20 @@ async def test_demo_cafe_has_a_catalog_stock_and_alerts(client, runtime):
     assert alerts and all(a["onHand"] <= a["reorderPoint"] for a in alerts)
     categories = (await client.get("/api/v1/categories", headers=headers)).json()["data"]
     assert [c["name"] for c in categories][:2] == ["Coffee", "Tea & Other"]
+
+
+async def test_demo_cafe_has_customers_with_tags(client, runtime):
+    await seed_demo(runtime.db)
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['data']['accessToken']}"}
+    customers = (await client.get("/api/v1/customers", headers=headers)).json()["data"]
+    assert len(customers) == 12
+    assert customers[0]["lastName"] == "Anderson"
+    assert "olivia.nguyen@example.com" in {c["email"] for c in customers}
+    assert {c["marketingOptIn"] for c in customers} == {True, False}
+    vips = (await client.get("/api/v1/customers", params={"tag": "vip"}, headers=headers)).json()[
+        "data"
+    ]
+    assert [c["lastName"] for c in vips] == ["Chen", "Nguyen", "Taylor"]

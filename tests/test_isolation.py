@@ -46,7 +46,11 @@ async def _their_world(client, other: Tenant) -> dict[str, str]:
         json={"name": "Theirs", "locationIds": [str(other.location_id)], "prices": []},
         headers=h,
     )
+    customer = (
+        await client.post("/api/v1/customers", json={"email": "theirs@x.io"}, headers=h)
+    ).json()
     return {
+        "customers": customer["data"]["id"],
         "locations": str(other.location_id),
         "products": product["data"]["id"],
         "modifiers": group["data"]["id"],
@@ -64,7 +68,7 @@ async def test_no_route_reaches_or_lists_another_orgs_data(client, make_tenant):
         if "{id}" in route.path:
             collection = route.path.split("/")[3]
             url = route.path.replace("{id}", theirs[collection])
-            body = {"name": "x"} if route.body else None
+            body = {} if route.body else None  # valid for every PATCH: nothing to change
             response = await client.request(route.method, url, json=body, headers=mine.headers)
             assert response.status_code == 404, (route.method, route.path, response.text)
         elif route.method == "GET":

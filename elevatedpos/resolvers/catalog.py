@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import strawberry
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, or_, select
 
 from elevatedpos.actions import catalog as actions
 from elevatedpos.db.models import (
@@ -28,6 +28,7 @@ from elevatedpos.db.models import (
 )
 from elevatedpos.db.pagination import keyset_page
 from elevatedpos.db.scoping import org_rows, parse_uuid, require_in_org
+from elevatedpos.db.search import contains_text
 from elevatedpos.schema.catalog import (
     Category,
     CreateCategoryInput,
@@ -52,11 +53,6 @@ from elevatedpos.schema.permissions import HasScope
 
 READ = [HasScope("catalog:read")]
 WRITE = [HasScope("catalog:write")]
-
-
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def load_product(ctx: Context, raw_id: Any) -> Any:
@@ -122,12 +118,8 @@ class CatalogQuery:
         status = (f.status or ProductStatus.ACTIVE).value
         stmt = org_rows(ProductRow, ctx.org_id).where(t.c.status == status)
         if f.search:
-            pattern = _like(f.search)
             stmt = stmt.where(
-                or_(
-                    func.lower(t.c.name).like(pattern, escape="\\"),
-                    func.lower(t.c.sku).like(pattern, escape="\\"),
-                )
+                or_(contains_text(t.c.name, f.search), contains_text(t.c.sku, f.search))
             )
         if f.category_id is not None:
             category_id = parse_uuid(f.category_id)

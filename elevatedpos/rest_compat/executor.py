@@ -160,6 +160,11 @@ class RestExecutor:
         value = data[op.result_key]
         if route.no_content:
             return Response(status_code=route.status)
+        status = route.status
+        if route.created_flag is not None and not value[route.created_flag]:
+            status = 200
+        if route.result_field is not None:
+            value = value[route.result_field]
         headers: dict[str, str] = {}
         if route.list:
             body: dict[str, Any] = {
@@ -175,9 +180,7 @@ class RestExecutor:
             body = {"data": value}
         if route.etag and isinstance(value, dict) and "version" in value:
             headers["ETag"] = f'"{value["version"]}"'
-        return Response(
-            dumps(body), status_code=route.status, headers=headers, media_type=JSON_MEDIA
-        )
+        return Response(dumps(body), status_code=status, headers=headers, media_type=JSON_MEDIA)
 
     async def _run(
         self, route: RestRoute, op: CompiledOperation, request: Request, variables: dict[str, Any]
@@ -189,13 +192,16 @@ class RestExecutor:
             request_id=st.get("request_id"),
             client_ip=request.client.host if request.client else "unknown",
         )
-        result: Any = execute(
-            self.schema,
-            op.document,
-            context_value=context,
-            variable_values=variables,
-            operation_name=op.name,
-        )
+        if op.plan is not None:
+            result: Any = op.plan.execute(context, variables)
+        else:
+            result = execute(
+                self.schema,
+                op.document,
+                context_value=context,
+                variable_values=variables,
+                operation_name=op.name,
+            )
         if isawaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)

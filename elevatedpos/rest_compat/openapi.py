@@ -160,6 +160,8 @@ class OpenAPIBuilder:
         root = next(s for s in op.definition.selection_set.selections if isinstance(s, FieldNode))
         field = root_type.fields[op.root_field]
         value = self.output_schema(field.type, root.selection_set, fragments)
+        if route.result_field is not None:
+            value = value["properties"][route.result_field]
         if route.list:
             nodes = value["properties"]["nodes"]
             return {
@@ -275,10 +277,12 @@ def build_openapi(
         if route.no_content:
             item["responses"][str(route.status)] = {"description": "Done; no body"}
         else:
-            item["responses"][str(route.status)] = {
-                "description": "Success",
-                "content": {"application/json": {"schema": builder.success_body(route, op)}},
-            }
+            content = {"application/json": {"schema": builder.success_body(route, op)}}
+            statuses = {route.status: "Success"}
+            if route.created_flag is not None:
+                statuses = {route.status: "Created", 200: "Updated an existing one"}
+            for status, description in statuses.items():
+                item["responses"][str(status)] = {"description": description, "content": content}
         codes = ["400", "422"] if route.body or route.query_params else []
         if not route.public:
             codes += ["401", "403", "429"]

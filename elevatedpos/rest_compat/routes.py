@@ -22,6 +22,10 @@ class RestRoute:
     etag: bool = False
     if_match: bool = False
     no_content: bool = False
+    # For payload results: the payload field that is the body, and the Boolean field that
+    # says whether it was created (`status` when true, 200 when it updated one).
+    result_field: str | None = None
+    created_flag: str | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -44,6 +48,7 @@ _PRODUCT_FILTERS = {
 }
 _LEVEL_FILTERS = {"productId": "filter.productId", "locationId": "filter.locationId"}
 _MOVEMENT_FILTERS = {**_LEVEL_FILTERS, "type": "filter.type"}
+_CUSTOMER_FILTERS = {"search": "filter.search", "tag": "filter.tag"}
 
 # fmt: off
 ROUTES: tuple[RestRoute, ...] = (
@@ -101,6 +106,17 @@ ROUTES: tuple[RestRoute, ...] = (
     RestRoute("GET", f"{API}/inventory/alerts", "InventoryAlerts",
               "Low-stock and out-of-stock alerts", "Inventory", list=True,
               query=_LEVEL_FILTERS),
+    # Customers
+    RestRoute("GET", f"{API}/customers", "Customers", "Search and list customers", "Customers",
+              list=True, query=_CUSTOMER_FILTERS),
+    RestRoute("POST", f"{API}/customers", "UpsertCustomer",
+              "Create or upsert a customer record (by email)", "Customers", status=201,
+              body=True, result_field="customer", created_flag="created"),
+    RestRoute("GET", f"{API}/customers/{{id}}", "Customer", "Retrieve a customer profile",
+              "Customers", etag=True),
+    RestRoute("PATCH", f"{API}/customers/{{id}}", "UpdateCustomer",
+              "Update customer fields and preferences", "Customers", body=True, if_match=True,
+              etag=True),
 )
 # fmt: on
 

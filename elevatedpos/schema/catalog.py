@@ -32,6 +32,7 @@ class Category(Node):
     name: str
     parent_id: strawberry.ID | None
     sort_order: int
+    row: strawberry.Private[Any] = None  # the row it came from: raw ids for the loaders
 
     @strawberry.field(description="The parent category, when there is one")
     async def parent(self, info: Info) -> Category | None:
@@ -39,7 +40,7 @@ class Category(Node):
 
         if self.parent_id is None:
             return None
-        row = await info.context.loader(category_by_id).load(uuid.UUID(self.parent_id))
+        row = await info.context.loader(category_by_id).load(self.row.parent_id)
         return None if row is None else Category.from_row(row)
 
     @classmethod
@@ -49,6 +50,7 @@ class Category(Node):
             name=row.name,
             parent_id=_id(row.parent_id),
             sort_order=row.sort_order,
+            row=row,
         )
 
 
@@ -88,12 +90,13 @@ class ModifierGroup(Node):
     min_selections: int
     max_selections: int
     version: int
+    row: strawberry.Private[Any] = None
 
     @strawberry.field(description="The choices, in order")
     async def options(self, info: Info) -> list[ModifierOption]:
         from elevatedpos.resolvers.loaders import options_by_group
 
-        rows = await info.context.loader(options_by_group).load(uuid.UUID(self.id))
+        rows = await info.context.loader(options_by_group).load(self.row.id)
         return [ModifierOption.from_row(r) for r in rows]
 
     @classmethod
@@ -104,6 +107,7 @@ class ModifierGroup(Node):
             min_selections=row.min_selections,
             max_selections=row.max_selections,
             version=row.version,
+            row=row,
         )
 
 
@@ -121,26 +125,27 @@ class Product(Node):
     created_at: datetime
     updated_at: datetime
     version: int
+    row: strawberry.Private[Any] = None
 
     @strawberry.field(description="Sizes and other sellable variations, in order")
     async def variants(self, info: Info) -> list[Variant]:
         from elevatedpos.resolvers.loaders import variants_by_product
 
-        rows = await info.context.loader(variants_by_product).load(uuid.UUID(self.id))
+        rows = await info.context.loader(variants_by_product).load(self.row.id)
         return [Variant.from_row(r, self.price.currency) for r in rows]
 
     @strawberry.field
     async def modifier_group_ids(self, info: Info) -> list[strawberry.ID]:
         from elevatedpos.resolvers.loaders import modifier_groups_by_product
 
-        rows = await info.context.loader(modifier_groups_by_product).load(uuid.UUID(self.id))
+        rows = await info.context.loader(modifier_groups_by_product).load(self.row.id)
         return [strawberry.ID(str(r.id)) for r in rows]
 
     @strawberry.field
     async def modifier_groups(self, info: Info) -> list[ModifierGroup]:
         from elevatedpos.resolvers.loaders import modifier_groups_by_product
 
-        rows = await info.context.loader(modifier_groups_by_product).load(uuid.UUID(self.id))
+        rows = await info.context.loader(modifier_groups_by_product).load(self.row.id)
         return [ModifierGroup.from_row(r) for r in rows]
 
     @strawberry.field
@@ -149,7 +154,7 @@ class Product(Node):
 
         if self.category_id is None:
             return None
-        row = await info.context.loader(category_by_id).load(uuid.UUID(self.category_id))
+        row = await info.context.loader(category_by_id).load(self.row.category_id)
         return None if row is None else Category.from_row(row)
 
     @strawberry.field(description="Stock of this product (or its variants) at each location")
@@ -159,7 +164,7 @@ class Product(Node):
         from elevatedpos.resolvers.loaders import levels_by_product
         from elevatedpos.schema.inventory import InventoryLevel
 
-        rows = await info.context.loader(levels_by_product).load(uuid.UUID(self.id))
+        rows = await info.context.loader(levels_by_product).load(self.row.id)
         return [InventoryLevel.from_row(r, self.reorder_point) for r in rows]
 
     @classmethod
@@ -178,6 +183,7 @@ class Product(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             version=row.version,
+            row=row,
         )
 
 

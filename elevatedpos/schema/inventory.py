@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -48,19 +47,20 @@ class InventoryLevel:
     location_id: strawberry.ID
     on_hand: int
     reorder_point: int
+    row: strawberry.Private[Any] = None
 
     @strawberry.field
     async def product(self, info: Info) -> Product | None:
         from elevatedpos.resolvers.loaders import product_by_id
 
-        row = await info.context.loader(product_by_id).load(uuid.UUID(self.product_id))
+        row = await info.context.loader(product_by_id).load(self.row.product_id)
         return None if row is None else Product.from_row(row)
 
     @strawberry.field
     async def location(self, info: Info) -> Location | None:
         from elevatedpos.resolvers.loaders import location_by_id
 
-        row = await info.context.loader(location_by_id).load(uuid.UUID(self.location_id))
+        row = await info.context.loader(location_by_id).load(self.row.location_id)
         return None if row is None else Location.from_row(row)
 
     @classmethod
@@ -71,6 +71,7 @@ class InventoryLevel:
             location_id=strawberry.ID(str(row.location_id)),
             on_hand=row.on_hand,
             reorder_point=reorder_point,
+            row=row,
         )
 
 

@@ -28,17 +28,15 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-
-    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors")
-    def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
+    nodes: list[T] = strawberry.field(
+        description="The nodes of `edges`, for clients that need no cursors"
+    )
 
     @classmethod
     def from_page(cls, page: Page[Any], to_node: Callable[[Any], T]) -> Connection[T]:
+        nodes = [to_node(item) for item in page.items]
         return cls(
-            edges=[
-                Edge(cursor=c, node=to_node(item))
-                for item, c in zip(page.items, page.cursors, strict=True)
-            ],
+            edges=[Edge(cursor=c, node=n) for n, c in zip(nodes, page.cursors, strict=True)],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            nodes=nodes,
         )

@@ -24,6 +24,7 @@ from strawberry.types.execution import ExecutionContext
 from elevatedpos.errors import BadRequest, RateLimited, Unauthorized, ValidationFailed
 from elevatedpos.resolvers.auth import AuthMutation
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
+from elevatedpos.resolvers.customers import CustomersMutation, CustomersQuery
 from elevatedpos.resolvers.inventory import InventoryMutation, InventoryQuery
 from elevatedpos.resolvers.node import NodeQuery
 from elevatedpos.resolvers.orgs import OrgsMutation, OrgsQuery
@@ -37,8 +38,11 @@ ANONYMOUS_FIELDS = frozenset({"login", "refreshToken", "__typename"})
 MAX_QUERY_DEPTH = 12
 MAX_ALIASES = 30
 
-Query = merge_types("Query", (NodeQuery, OrgsQuery, CatalogQuery, InventoryQuery))
-Mutation = merge_types("Mutation", (AuthMutation, OrgsMutation, CatalogMutation, InventoryMutation))
+Query = merge_types("Query", (NodeQuery, OrgsQuery, CatalogQuery, InventoryQuery, CustomersQuery))
+Mutation = merge_types(
+    "Mutation",
+    (AuthMutation, OrgsMutation, CatalogMutation, InventoryMutation, CustomersMutation),
+)
 
 
 def anonymous_allowed(operation: OperationDefinitionNode) -> bool:

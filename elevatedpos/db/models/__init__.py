@@ -13,6 +13,7 @@ from elevatedpos.db.models.catalog import (
     ProductModifierGroup,
     Variant,
 )
+from elevatedpos.db.models.customers import Customer
 from elevatedpos.db.models.inventory import InventoryLevel, InventoryMovement
 from elevatedpos.db.models.orgs import Location, Org, User
 from elevatedpos.db.models.platform import IdempotencyRecord, InstanceKey, OutboxEvent
@@ -21,6 +22,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "Category",
+    "Customer",
     "IdempotencyRecord",
     "InstanceKey",
     "InventoryLevel",
