@@ -44,16 +44,6 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
     target[last] = value
 
 
-def _type_for_path(op: CompiledOperation, path: str) -> Any:
-    head, *rest = path.split(".")
-    t: Any = op.variable_types[head]
-    for key in rest:
-        while hasattr(t, "of_type"):
-            t = t.of_type
-        t = t.fields[key].type
-    return t
-
-
 def parse_if_match(value: str) -> int | None:
     """The version an If-Match names; None for `*`; 412 when it names no version at all."""
     value = value.strip()
@@ -102,7 +92,7 @@ class RestExecutor:
                 errors.extend(nul)
                 continue
             try:
-                _set_path(variables, var_path, parse_query_value(raw, _type_for_path(op, var_path)))
+                _set_path(variables, var_path, parse_query_value(raw, op.variable_type(var_path)))
             except ValueError as exc:
                 errors.append(FieldError(param, f"{param} must be {exc}"))
         if route.body:

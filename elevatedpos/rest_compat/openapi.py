@@ -231,13 +231,7 @@ def build_openapi(
                 }
             )
         for param, var_path in route.query_params.items():
-            head, *rest = var_path.split(".")
-            t: Any = op.variable_types[head]
-            for key in rest:
-                while hasattr(t, "of_type"):
-                    t = t.of_type
-                t = t.fields[key].type
-            param_schema = builder.input_schema(t, nullable=False)
+            param_schema = builder.input_schema(op.variable_type(var_path), nullable=False)
             if param == "limit":
                 param_schema = {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
             item["parameters"].append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -35,6 +36,16 @@ class CompiledOperation:
     variable_types: dict[str, GraphQLInputType]
     transform: Transform | None
     plan: OperationPlan | None = None  # None: graphql-core executes it
+
+    def variable_type(self, path: str) -> GraphQLInputType:
+        """The input type at a dotted variable path such as `filter.status`."""
+        head, *rest = path.split(".")
+        t: Any = self.variable_types[head]
+        for key in rest:
+            while hasattr(t, "of_type"):
+                t = t.of_type
+            t = t.fields[key].type
+        return t  # type: ignore[no-any-return]
 
     @property
     def is_mutation(self) -> bool:
