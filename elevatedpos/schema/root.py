@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import strawberry
@@ -14,6 +14,7 @@ from graphql import (
     StringValueNode,
     ValidationRule,
 )
+from graphql import execute as graphql_execute
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as max_aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as query_depth_validator
@@ -22,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
 from elevatedpos.errors import BadRequest, RateLimited, Unauthorized, ValidationFailed
+from elevatedpos.executor import execute_document
 from elevatedpos.resolvers.auth import AuthMutation
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
 from elevatedpos.resolvers.customers import CustomersMutation, CustomersQuery
@@ -171,7 +173,28 @@ class ErrorShaping(SchemaExtension):
             result.errors = shape_errors(result.errors, getattr(ctx, "request_id", None))
 
 
+def _execute(schema: Any, document: Any, **kw: Any) -> Any:
+    """graphql-core's `execute` signature, run through a cached compiled plan when possible."""
+    middleware = kw.get("middleware")
+    if middleware is not None and getattr(middleware, "middlewares", None):
+        return graphql_execute(schema, document, **kw)  # plans take no field middleware
+    return execute_document(
+        schema,
+        document,
+        operation_name=kw.get("operation_name"),
+        context_value=kw.get("context_value"),
+        variable_values=kw.get("variable_values"),
+        root_value=kw.get("root_value"),
+    )
+
+
 class ElevatedSchema(strawberry.Schema):
+    def _get_execute_function(self) -> Callable[..., Any]:
+        """Strawberry's pipeline (caches, limits, error shaping) with our compiled executor."""
+        if self.config.enable_experimental_incremental_execution:
+            return super()._get_execute_function()
+        return _execute
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
