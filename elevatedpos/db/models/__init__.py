@@ -17,11 +17,23 @@ from elevatedpos.db.models.customers import Customer
 from elevatedpos.db.models.inventory import InventoryLevel, InventoryMovement
 from elevatedpos.db.models.orgs import Location, Org, User
 from elevatedpos.db.models.platform import IdempotencyRecord, InstanceKey, OutboxEvent
+from elevatedpos.db.models.sales import (
+    Campaign,
+    Counter,
+    Order,
+    OrderCampaign,
+    OrderLine,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
 
 __all__ = [
     "AuthSession",
     "Base",
+    "Campaign",
     "Category",
+    "Counter",
     "Customer",
     "IdempotencyRecord",
     "InstanceKey",
@@ -30,14 +42,20 @@ __all__ = [
     "Location",
     "ModifierGroup",
     "ModifierOption",
+    "Order",
+    "OrderCampaign",
+    "OrderLine",
     "Org",
     "OutboxEvent",
+    "Payment",
+    "PaymentMethod",
     "PriceList",
     "PriceListLocation",
     "PriceListPrice",
     "Product",
     "ProductModifierGroup",
     "RefreshToken",
+    "Refund",
     "User",
     "Variant",
 ]
