@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
+from sqlalchemy import insert as insert_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -240,3 +241,128 @@ async def transfer_inventory(
                 note=data.note,
             )
     return [changes["transfer_out"], changes["transfer_in"]], item.product
+
+
+@dataclass(frozen=True)
+class StockDelta:
+    """One stock item's change in a batch (a sale, void or restock of several lines)."""
+
+    product: Any  # a products row: id, org_id, sku, track_inventory, reorder_point
+    variant_id: uuid.UUID | None
+    delta: int
+
+    @property
+    def item_id(self) -> uuid.UUID:
+        return self.variant_id or self.product.id
+
+
+async def change_stock_batch(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    location_id: uuid.UUID,
+    deltas: list[StockDelta],
+    *,
+    movement_type: str,
+    reference_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    note: str | None = None,
+) -> list[dict[str, Any]]:
+    """Apply several stock changes at one location in a fixed number of statements.
+
+    Deltas of the same item are summed. The levels are locked in item-id order (so two
+    carts never deadlock), checked (409 naming every short SKU, nothing written), updated
+    with one UPDATE, and their movements written with one INSERT. Returns the movements.
+    """
+    merged: dict[uuid.UUID, StockDelta] = {}
+    for d in deltas:
+        prev = merged.get(d.item_id)
+        merged[d.item_id] = (
+            d if prev is None else StockDelta(d.product, d.variant_id, prev.delta + d.delta)
+        )
+    items = sorted((d for d in merged.values() if d.delta), key=lambda d: d.item_id.bytes)
+    if not items:
+        return []
+    now = utcnow()
+    t = InventoryLevel.__table__
+    if any(d.delta > 0 for d in items):
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(t)
+            .values(
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "org_id": org_id,
+                        "product_id": d.product.id,
+                        "variant_id": d.variant_id,
+                        "item_id": d.item_id,
+                        "location_id": location_id,
+                        "on_hand": 0,
+                        "updated_at": now,
+                    }
+                    for d in items
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["location_id", "item_id"])
+        )
+    ids = [d.item_id for d in items]
+    locked = (
+        await session.execute(
+            select(t.c.item_id, t.c.on_hand)
+            .where(t.c.location_id == location_id, t.c.item_id.in_(ids))
+            .order_by(t.c.item_id)
+            .with_for_update()
+        )
+    ).all()
+    on_hand = {r.item_id: r.on_hand for r in locked}
+    short = [d for d in items if on_hand.get(d.item_id, 0) + d.delta < 0]
+    if short:
+        detail = ", ".join(
+            f"{d.product.sku} (on hand {on_hand.get(d.item_id, 0)}, needs {-d.delta})"
+            for d in short
+        )
+        raise Conflict(f"Not enough stock at that location: {detail}")
+    change = case({d.item_id: d.delta for d in items}, value=t.c.item_id, else_=0)
+    await session.execute(
+        update(t)
+        .where(t.c.location_id == location_id, t.c.item_id.in_(ids))
+        .values(on_hand=t.c.on_hand + change, updated_at=now)
+    )
+    movements = [
+        {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "product_id": d.product.id,
+            "variant_id": d.variant_id,
+            "location_id": location_id,
+            "delta": d.delta,
+            "balance_after": on_hand[d.item_id] + d.delta,
+            "type": movement_type,
+            "reason": None,
+            "reference_id": reference_id,
+            "user_id": user_id,
+            "note": note,
+            "created_at": now,
+        }
+        for d in items
+    ]
+    await session.execute(insert_rows(InventoryMovement.__table__), movements)
+    for d in items:
+        before, after = on_hand[d.item_id], on_hand[d.item_id] + d.delta
+        if d.product.track_inventory and crossed_reorder_point(
+            before, after, d.product.reorder_point
+        ):
+            record_event(
+                session,
+                org_id,
+                "inventory.low_stock",
+                {
+                    "productId": str(d.product.id),
+                    "variantId": str(d.variant_id) if d.variant_id else None,
+                    "locationId": str(location_id),
+                    "onHand": after,
+                    "reorderPoint": d.product.reorder_point,
+                },
+            )
+    return movements

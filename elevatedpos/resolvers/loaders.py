@@ -17,12 +17,17 @@ from sqlalchemy import Select, select
 
 from elevatedpos.db.models import (
     Category,
+    Customer,
     InventoryLevel,
     Location,
     ModifierGroup,
     ModifierOption,
+    Order,
+    OrderLine,
+    Payment,
     Product,
     ProductModifierGroup,
+    Refund,
     Variant,
 )
 from elevatedpos.schema.context import Context
@@ -59,6 +64,8 @@ def _by_id(model: Any) -> Callable[[Context], DataLoader]:
 category_by_id = _by_id(Category)
 product_by_id = _by_id(Product)
 location_by_id = _by_id(Location)
+customer_by_id = _by_id(Customer)
+order_by_id = _by_id(Order)
 
 
 def _grouped(keys: list[uuid.UUID], rows: Rows, key: str) -> list[list[Any]]:
@@ -90,6 +97,9 @@ def _children(model: Any, parent: str, *order: str) -> Callable[[Context], DataL
 variants_by_product = _children(Variant, "product_id", "position", "id")
 options_by_group = _children(ModifierOption, "group_id", "position", "id")
 levels_by_product = _children(InventoryLevel, "product_id", "location_id", "item_id")
+lines_by_order = _children(OrderLine, "order_id", "position")
+payments_by_order = _children(Payment, "order_id", "created_at", "id")
+refunds_by_order = _children(Refund, "order_id", "created_at", "id")
 
 
 def modifier_groups_by_product(ctx: Context) -> DataLoader:
