@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import uuid
+from datetime import datetime
 from typing import Any
 
+import strawberry
 from sqlalchemy import select
 
 from elevatedpos.actions.catalog import create_category, create_modifier_group, create_product
@@ -23,6 +26,7 @@ from elevatedpos.schema.catalog import (
 from elevatedpos.schema.customers import UpsertCustomerInput
 from elevatedpos.schema.inventory import AdjustInventoryInput, AdjustmentReason
 from elevatedpos.schema.money import MoneyInput
+from elevatedpos.schema.scalars import format_datetime
 
 DEMO_EMAIL = "owner@demo.elevatedpos.local"
 DEMO_STAFF_EMAIL = "staff@demo.elevatedpos.local"
@@ -212,6 +216,187 @@ async def _seed_customers(db: Database, org_id: uuid.UUID) -> None:
         )
 
 
+DEMO_CAMPAIGN_CODE = "WELCOME10"
+
+
+async def _seed_sales(db: Database, org_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """A live campaign, a draft one, and four days of orders: completed, voided, refunded."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from elevatedpos.actions.campaigns import create_campaign
+    from elevatedpos.actions.orders import create_order, update_order_status
+    from elevatedpos.actions.payments import create_payment, refund_order
+    from elevatedpos.db.models import (
+        Customer,
+        InventoryMovement,
+        Location,
+        Order,
+        Payment,
+        Product,
+        Variant,
+    )
+    from elevatedpos.errors import Conflict
+    from elevatedpos.schema.campaigns import (
+        CampaignRulesInput,
+        CampaignStatus,
+        CampaignType,
+        CreateCampaignInput,
+    )
+    from elevatedpos.schema.orders import (
+        CreateOrderInput,
+        CreatePaymentInput,
+        OrderLineInput,
+        PaymentMethodType,
+        RefundLineInput,
+        RefundOrderInput,
+    )
+
+    await create_campaign(
+        db,
+        org_id,
+        CreateCampaignInput(
+            name="Welcome 10% off",
+            type=CampaignType.DISCOUNT,
+            status=CampaignStatus.ACTIVE,
+            code=DEMO_CAMPAIGN_CODE,
+            rules=CampaignRulesInput(percent_off=10),
+        ),
+    )
+    await create_campaign(
+        db,
+        org_id,
+        CreateCampaignInput(
+            name="Pastry Friday: $1 off over $10",
+            type=CampaignType.PROMOTION,
+            status=CampaignStatus.DRAFT,
+            code="PASTRY1",
+            rules=CampaignRulesInput(
+                amount_off=MoneyInput(amount=100), min_subtotal=MoneyInput(amount=1000)
+            ),
+        ),
+    )
+    async with db.read() as session:
+        products = (
+            await session.scalars(
+                select(Product).where(Product.org_id == org_id).order_by(Product.sku)
+            )
+        ).all()
+        variants = (
+            await session.scalars(
+                select(Variant).where(Variant.org_id == org_id).order_by(Variant.position)
+            )
+        ).all()
+        locations = (
+            await session.scalars(
+                select(Location.id).where(Location.org_id == org_id).order_by(Location.name)
+            )
+        ).all()
+        customers = (
+            await session.scalars(
+                select(Customer.id).where(Customer.org_id == org_id).order_by(Customer.email)
+            )
+        ).all()
+    sizes: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for v in variants:
+        sizes.setdefault(v.product_id, []).append(v.id)
+    rng = random.Random(7)
+    for n in range(24):
+        picks = rng.sample(list(products), rng.randint(1, 3))
+        lines = [
+            OrderLineInput(
+                product_id=strawberry.ID(str(p.id)),
+                variant_id=strawberry.ID(str(rng.choice(sizes[p.id]))) if p.id in sizes else None,
+                quantity=rng.randint(1, 2),
+            )
+            for p in picks
+        ]
+        try:
+            made = await create_order(
+                db,
+                org_id,
+                user_id,
+                CreateOrderInput(
+                    location_id=strawberry.ID(str(locations[n % len(locations)])),
+                    line_items=lines,
+                    customer_id=strawberry.ID(str(customers[n % len(customers)]))
+                    if n % 3
+                    else None,
+                    campaign_code=DEMO_CAMPAIGN_CODE if n % 7 == 3 else None,
+                ),
+            )
+        except Conflict:
+            continue  # that item ran out at that location
+        order = made.order
+        if n % 11 != 5:  # a couple stay unpaid and get voided
+            card = n % 2 == 0
+            await create_payment(
+                db,
+                org_id,
+                user_id,
+                CreatePaymentInput(
+                    order_id=strawberry.ID(str(order.id)),
+                    amount=MoneyInput(amount=order.total),
+                    method=PaymentMethodType.CARD if card else PaymentMethodType.CASH,
+                ),
+            )
+            await update_order_status(db, org_id, user_id, order.id, "completed", None, None)
+            if n % 8 == 6:
+                await refund_order(
+                    db,
+                    org_id,
+                    user_id,
+                    order.id,
+                    RefundOrderInput(
+                        reason="Spilled",
+                        line_items=[
+                            RefundLineInput(
+                                line_item_id=strawberry.ID(str(made.lines[0]["id"])), quantity=1
+                            )
+                        ],
+                        restock=False,
+                    ),
+                )
+            elif n % 8 == 7:
+                await refund_order(
+                    db, org_id, user_id, order.id, RefundOrderInput(reason="Wrong order")
+                )
+        else:
+            await update_order_status(
+                db, org_id, user_id, order.id, "voided", "Customer left", None
+            )
+        # Spread the orders over the last four days, oldest first, in opening hours.
+        shift = timedelta(days=3 - n // 6, hours=12 - (n % 6) * 2)
+        async with db.write() as session:
+            row = await session.get(Order, order.id)
+            assert row is not None
+            await session.execute(
+                update(Order.__table__)
+                .where(Order.__table__.c.id == order.id)
+                .values(
+                    created_at=row.created_at - shift,
+                    updated_at=row.updated_at - shift,
+                    history=[
+                        {**h, "at": format_datetime(datetime.fromisoformat(h["at"]) - shift)}
+                        for h in row.history
+                    ],
+                )
+            )
+            for payment in await session.scalars(
+                select(Payment).where(Payment.order_id == order.id)
+            ):
+                payment.created_at -= shift
+                if payment.captured_at is not None:
+                    payment.captured_at -= shift
+                if payment.voided_at is not None:
+                    payment.voided_at -= shift
+            for movement in await session.scalars(
+                select(InventoryMovement).where(InventoryMovement.reference_id == order.id)
+            ):
+                movement.created_at -= shift
+
+
 async def seed_demo(db: Database) -> dict[str, Any]:
     """Create the demo org once; every run prints its login."""
     async with db.read() as session:
@@ -233,6 +418,7 @@ async def seed_demo(db: Database) -> dict[str, Any]:
         )
         await _seed_catalog(db, made.org.id, made.owner.id, [made.location.id, second.id])
         await _seed_customers(db, made.org.id)
+        await _seed_sales(db, made.org.id, made.owner.id)
         org_id = made.org.id
     else:
         org_id = owner.org_id

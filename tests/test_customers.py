@@ -94,7 +94,17 @@ async def test_post_creates_then_updates_the_customer_with_that_email(client, te
         "version",
     }
     fetched = await client.get(f"{CUSTOMERS}/{created['id']}", headers=tenant.headers)
-    assert fetched.json()["data"] == created and fetched.headers["etag"] == '"1"'
+    detail = fetched.json()["data"]
+    assert detail == {
+        **created,
+        "stats": {
+            "orderCount": 0,
+            "totalSpent": {"amount": 0, "currency": "AUD"},
+            "lastOrderAt": None,
+        },
+        "recentOrders": [],
+    }
+    assert fetched.headers["etag"] == '"1"'
 
     updated = await upsert(
         client, tenant, {"email": "ADA@example.com", "lastName": "King", "tags": []}, status=200
@@ -222,7 +232,8 @@ async def test_patch_with_if_match_and_etag(client, tenant: Tenant):
         url, json={"firstName": "Stale"}, headers={**tenant.headers, "If-Match": '"1"'}
     )
     assert stale.status_code == 412
-    assert (await client.get(url, headers=tenant.headers)).json()["data"] == data
+    fetched = (await client.get(url, headers=tenant.headers)).json()["data"]
+    assert {k: fetched[k] for k in data} == data
     bad = await client.patch(url, json={"email": "nope", "tags": [""]}, headers=tenant.headers)
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json()["errors"]] == ["email", "tags.0"]
@@ -436,3 +447,141 @@ async def test_a_customers_page_runs_a_fixed_number_of_statements(
             )
         ).all()
     assert len(rows) == 60
+
+
+# --- orders of a customer --------------------------------------------------------------------
+
+
+async def _sell(client, tenant: Tenant, product_id: str, customer_id: str, qty: int) -> dict:
+    created = await client.post(
+        "/api/v1/orders",
+        json={
+            "locationId": str(tenant.location_id),
+            "customerId": customer_id,
+            "lineItems": [{"productId": product_id, "quantity": qty}],
+        },
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    order = created.json()["data"]
+    paid = await client.post(
+        "/api/v1/payments",
+        json={"orderId": order["id"], "amount": order["total"], "method": "cash"},
+        headers=tenant.headers,
+    )
+    assert paid.status_code == 201, paid.text
+    return order  # type: ignore[no-any-return]
+
+
+async def _untracked_product(client, tenant: Tenant, price: int) -> str:
+    made = await client.post(
+        "/api/v1/products",
+        json={
+            "name": "Flat white",
+            "sku": f"FW-{uuid.uuid4().hex[:8]}",
+            "price": {"amount": price},
+            "trackInventory": False,
+        },
+        headers=tenant.headers,
+    )
+    assert made.status_code == 201, made.text
+    return made.json()["data"]["id"]  # type: ignore[no-any-return]
+
+
+async def test_a_customer_shows_stats_and_recent_orders_from_real_orders(client, tenant: Tenant):
+    product_id = await _untracked_product(client, tenant, 500)
+    customer = await upsert(client, tenant, {"email": "regular@cafe.io"})
+    fresh = await client.get(f"{CUSTOMERS}/{customer['id']}", headers=tenant.headers)
+    assert fresh.json()["data"]["stats"] == {
+        "orderCount": 0,
+        "totalSpent": {"amount": 0, "currency": "AUD"},
+        "lastOrderAt": None,
+    }
+    assert fresh.json()["data"]["recentOrders"] == []
+    orders = [await _sell(client, tenant, product_id, customer["id"], q) for q in range(1, 8)]
+    for order in orders[:3]:
+        done = await client.patch(
+            f"/api/v1/orders/{order['id']}/status",
+            json={"status": "completed"},
+            headers=tenant.headers,
+        )
+        assert done.status_code == 200, done.text
+    refunded = await client.post(
+        f"/api/v1/orders/{orders[2]['id']}/refund",
+        json={"reason": "cold", "amount": {"amount": 300}},
+        headers=tenant.headers,
+    )
+    assert refunded.status_code == 201, refunded.text
+    body = (await client.get(f"{CUSTOMERS}/{customer['id']}", headers=tenant.headers)).json()
+    stats = body["data"]["stats"]
+    # completed orders of 1, 2 and 3 units at 5.00, less the 3.00 given back; open ones wait
+    assert stats["orderCount"] == 3
+    assert stats["totalSpent"] == {"amount": 500 + 1000 + 1500 - 300, "currency": "AUD"}
+    assert stats["lastOrderAt"] == orders[2]["createdAt"]
+    recent = body["data"]["recentOrders"]
+    assert [o["number"] for o in recent] == [7, 6, 5, 4, 3]
+    assert recent[-1]["status"] == "partially_refunded"
+
+
+async def test_a_customers_orders_list_pages_newest_first_and_404s_for_strangers(
+    client, make_tenant
+):
+    tenant, other = await make_tenant(), await make_tenant()
+    product_id = await _untracked_product(client, tenant, 250)
+    mine = await upsert(client, tenant, {"email": "pages@cafe.io"})
+    someone = await upsert(client, tenant, {"email": "else@cafe.io"})
+    for q in (1, 2, 3):
+        await _sell(client, tenant, product_id, mine["id"], q)
+    await _sell(client, tenant, product_id, someone["id"], 9)
+    url = f"{CUSTOMERS}/{mine['id']}/orders"
+    first = (await client.get(url, params={"limit": 2}, headers=tenant.headers)).json()
+    assert [o["number"] for o in first["data"]] == [3, 2]
+    assert first["meta"]["limit"] == 2 and first["meta"]["nextCursor"]
+    rest = (
+        await client.get(
+            url, params={"limit": 2, "cursor": first["meta"]["nextCursor"]}, headers=tenant.headers
+        )
+    ).json()
+    assert [o["number"] for o in rest["data"]] == [1]
+    assert rest["meta"]["nextCursor"] is None
+    assert (await client.get(url, headers=other.headers)).status_code == 404
+    missing = await client.get(f"{CUSTOMERS}/{uuid.uuid4()}/orders", headers=tenant.headers)
+    assert missing.status_code == 404
+
+
+CUSTOMERS_WITH_ORDERS = """
+query($n: Int!) {
+  customers(first: $n) {
+    nodes {
+      email
+      stats { orderCount }
+      recentOrders { number }
+      orders(first: 2) { nodes { number customer { email } } pageInfo { hasNextPage } }
+    }
+  }
+}
+"""
+
+
+async def test_customer_orders_are_batched_whatever_the_page_size(
+    client, tenant: Tenant, count_statements
+):
+    product_id = await _untracked_product(client, tenant, 100)
+    for i in range(12):
+        customer = await upsert(client, tenant, {"email": f"batch{i:02}@cafe.io"})
+        for q in range(1 + i % 3):
+            await _sell(client, tenant, product_id, customer["id"], q + 1)
+    counts = {}
+    for size in (3, 12):
+        await gql(client, "{ __typename }", headers=tenant.headers)
+        with count_statements() as counter:
+            body = await gql(client, CUSTOMERS_WITH_ORDERS, {"n": size}, tenant.headers)
+        assert "errors" not in body, body
+        counts[size] = counter.count
+    assert counts[3] == counts[12], counts
+    by_email = {c["email"]: c for c in body["data"]["customers"]["nodes"]}
+    three = by_email["batch02@cafe.io"]
+    assert three["stats"] == {"orderCount": 0}  # paid but still open: not sold yet
+    assert len(three["recentOrders"]) == 3
+    assert three["orders"]["pageInfo"] == {"hasNextPage": True}
+    assert [o["customer"]["email"] for o in three["orders"]["nodes"]] == ["batch02@cafe.io"] * 2

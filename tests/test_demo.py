@@ -50,3 +50,34 @@ async def test_demo_cafe_has_customers_with_tags(client, runtime):
         "data"
     ]
     assert [c["lastName"] for c in vips] == ["Chen", "Nguyen", "Taylor"]
+
+
+async def test_demo_cafe_has_days_of_orders_and_a_live_campaign(client, runtime):
+    await seed_demo(runtime.db)
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['data']['accessToken']}"}
+    orders = (await client.get("/api/v1/orders", params={"limit": "100"}, headers=headers)).json()[
+        "data"
+    ]
+    assert len(orders) >= 20
+    assert {o["status"] for o in orders} == {
+        "completed",
+        "voided",
+        "partially_refunded",
+        "refunded",
+    }
+    assert len({o["createdAt"][:10] for o in orders}) >= 3  # spread over several days
+    numbers = [o["number"] for o in orders]
+    assert numbers == sorted(numbers, reverse=True)
+    campaigns = (
+        await client.get("/api/v1/campaigns", params={"status": "active"}, headers=headers)
+    ).json()["data"]
+    assert [c["code"] for c in campaigns] == ["WELCOME10"]
+    stats = (
+        await client.get(f"/api/v1/campaigns/{campaigns[0]['id']}/stats", headers=headers)
+    ).json()["data"]
+    assert stats["orders"] >= 1 and stats["discountTotal"]["amount"] > 0
+    discounted = [o for o in orders if o["campaignIds"] == [campaigns[0]["id"]]]
+    assert discounted and all(o["discountTotal"]["amount"] > 0 for o in discounted)

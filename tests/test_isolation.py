@@ -49,13 +49,58 @@ async def _their_world(client, other: Tenant) -> dict[str, str]:
     customer = (
         await client.post("/api/v1/customers", json={"email": "theirs@x.io"}, headers=h)
     ).json()
+    campaign = (
+        await client.post(
+            "/api/v1/campaigns",
+            json={
+                "name": "Theirs",
+                "type": "discount",
+                "status": "active",
+                "code": "THEIRS",
+                "rules": {"percentOff": 10, "productIds": [product["data"]["id"]]},
+            },
+            headers=h,
+        )
+    ).json()
+    order = (
+        await client.post(
+            "/api/v1/orders",
+            json={
+                "locationId": str(other.location_id),
+                "customerId": customer["data"]["id"],
+                "lineItems": [{"productId": product["data"]["id"], "quantity": 1}],
+            },
+            headers=h,
+        )
+    ).json()
+    payment = (
+        await client.post(
+            "/api/v1/payments",
+            json={
+                "orderId": order["data"]["id"],
+                "amount": {"amount": 50},
+                "method": "card",
+                "capture": False,
+            },
+            headers=h,
+        )
+    ).json()
     return {
+        "orders": order["data"]["id"],
+        "payments": payment["data"]["id"],
+        "campaigns": campaign["data"]["id"],
         "customers": customer["data"]["id"],
         "locations": str(other.location_id),
         "products": product["data"]["id"],
         "modifiers": group["data"]["id"],
         "categories": category["data"]["id"],
     }
+
+
+_VALID_BODIES = {
+    "UpdateOrderStatus": {"status": "voided"},
+    "RefundOrder": {"reason": "theirs"},
+}
 
 
 async def test_no_route_reaches_or_lists_another_orgs_data(client, make_tenant):
@@ -68,7 +113,8 @@ async def test_no_route_reaches_or_lists_another_orgs_data(client, make_tenant):
         if "{id}" in route.path:
             collection = route.path.split("/")[3]
             url = route.path.replace("{id}", theirs[collection])
-            body = {} if route.body else None  # valid for every PATCH: nothing to change
+            # a body valid in itself, so only the id can make the answer a 404
+            body = _VALID_BODIES.get(route.operation, {}) if route.body else None
             response = await client.request(route.method, url, json=body, headers=mine.headers)
             assert response.status_code == 404, (route.method, route.path, response.text)
         elif route.method == "GET":

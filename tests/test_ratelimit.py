@@ -169,7 +169,9 @@ async def test_starter_org_gets_its_burst_then_a_429_problem(client, make_tenant
     burst = await asyncio.gather(*(client.get(ME, headers=tenant.headers) for _ in range(150)))
     assert [r.status_code for r in burst] == [200] * 150
     assert all(limit_of(r) == 100 for r in burst)
-    assert sorted(remaining_of(r) for r in burst)[0] <= 1
+    # the burst drained the bucket but for what it refilled meanwhile (100/min)
+    refilled = (time.perf_counter() - started) * 100 / 60
+    assert sorted(remaining_of(r) for r in burst)[0] <= 1 + refilled
     # anything the bucket refilled meanwhile (100/min) may pass, nothing more
     extra = 0
     while (response := await client.get(ME, headers=tenant.headers)).status_code == 200:

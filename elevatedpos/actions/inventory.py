@@ -250,6 +250,7 @@ class StockDelta:
     product: Any  # a products row: id, org_id, sku, track_inventory, reorder_point
     variant_id: uuid.UUID | None
     delta: int
+    sku: str | None = None  # the variant's, when it has one (errors name what is short)
 
     @property
     def item_id(self) -> uuid.UUID:
@@ -277,7 +278,7 @@ async def change_stock_batch(
     for d in deltas:
         prev = merged.get(d.item_id)
         merged[d.item_id] = (
-            d if prev is None else StockDelta(d.product, d.variant_id, prev.delta + d.delta)
+            d if prev is None else StockDelta(d.product, d.variant_id, prev.delta + d.delta, d.sku)
         )
     items = sorted((d for d in merged.values() if d.delta), key=lambda d: d.item_id.bytes)
     if not items:
@@ -319,7 +320,7 @@ async def change_stock_batch(
     short = [d for d in items if on_hand.get(d.item_id, 0) + d.delta < 0]
     if short:
         detail = ", ".join(
-            f"{d.product.sku} (on hand {on_hand.get(d.item_id, 0)}, needs {-d.delta})"
+            f"{d.sku or d.product.sku} (on hand {on_hand.get(d.item_id, 0)}, needs {-d.delta})"
             for d in short
         )
         raise Conflict(f"Not enough stock at that location: {detail}")

@@ -408,7 +408,7 @@ async def create_order(
                 }
             )
             if tracked:
-                deltas.append(StockDelta(row, line.variant_id, -line.quantity))  # type: ignore[arg-type]
+                deltas.append(StockDelta(row, line.variant_id, -line.quantity, line.sku))  # type: ignore[arg-type]
         await change_stock_batch(
             session,
             org_id,
@@ -551,7 +551,7 @@ async def _put_back(
         )
     }
     deltas = [
-        StockDelta(rows[li.product_id], li.variant_id, q)
+        StockDelta(rows[li.product_id], li.variant_id, q, li.sku)
         for li, q in wanted
         if li.product_id in rows
     ]

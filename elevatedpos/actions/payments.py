@@ -22,6 +22,7 @@ from elevatedpos.errors import Conflict, FieldError, NotFound, ValidationFailed
 from elevatedpos.events.outbox import record_event
 from elevatedpos.processors import DEFAULT_METHODS, MethodConfig, processor
 from elevatedpos.rules import refunds as refund_rules
+from elevatedpos.rules.discounts import spread_amount
 from elevatedpos.rules.money import DEFAULT_CURRENCY, MAX_AMOUNT, check_currency
 from elevatedpos.rules.orders import REFUNDABLE_STATUSES, balance, kept
 from elevatedpos.schema.scalars import format_datetime
@@ -42,6 +43,7 @@ async def payment_methods(session: AsyncSession, org_id: uuid.UUID) -> list[Meth
 
 
 def payment_payload(payment: Payment) -> dict[str, Any]:
+    """The REST shape of a payment, as events carry it."""
     return {
         "id": str(payment.id),
         "orderId": str(payment.order_id),
@@ -49,9 +51,28 @@ def payment_payload(payment: Payment) -> dict[str, Any]:
         "method": payment.method,
         "status": payment.status,
         "capturedAmount": {"amount": payment.captured_amount, "currency": payment.currency},
+        "refundedAmount": {"amount": payment.refunded_amount, "currency": payment.currency},
+        "failureReason": payment.failure_reason,
         "createdAt": format_datetime(payment.created_at),
         "capturedAt": format_datetime(payment.captured_at) if payment.captured_at else None,
     }
+
+
+def _everything_left(lines: list[Any], amount: int) -> list[refund_rules.LineRefund]:
+    """Every unrefunded unit, with `amount` spread over the lines in proportion to what each
+    has left (earlier refunds by amount alone make the money less than the lines' worth)."""
+    rest = [li for li in lines if li.quantity > li.refunded_quantity]
+    worth = [
+        refund_rules.line_refund_amount(
+            li.total, li.quantity, li.refunded_quantity, li.quantity - li.refunded_quantity
+        )
+        for li in rest
+    ]
+    shares = spread_amount(amount, worth, [str(li.id) for li in rest])
+    return [
+        refund_rules.LineRefund(li.id, li.quantity - li.refunded_quantity, share)
+        for li, share in zip(rest, shares, strict=True)
+    ]
 
 
 def _amount_errors(money: Any, field: str) -> list[FieldError]:
@@ -221,8 +242,12 @@ async def refund_order(
         errors.append(FieldError("reason", f"reason must be at most {MAX_REASON} characters"))
     if data.amount is not None:
         errors += _amount_errors(data.amount, "amount")
-    line_requests = list(data.line_items or [])
-    for i, req in enumerate(line_requests):
+    line_requests = list(data.line_items) if data.line_items is not None else None
+    if line_requests is not None and not line_requests:
+        errors.append(
+            FieldError("lineItems", "lineItems needs at least one line (or leave it out)")
+        )
+    for i, req in enumerate(line_requests or ()):
         if parse_uuid(req.line_item_id) is None:
             field = f"lineItems.{i}.lineItemId"
             errors.append(FieldError(field, f"{field} is not a line of this order"))
@@ -287,20 +312,7 @@ async def refund_order(
         else:
             amount = refundable
             if order.status != "open":
-                line_refunds = [
-                    refund_rules.LineRefund(
-                        li.id,
-                        li.quantity - li.refunded_quantity,
-                        refund_rules.line_refund_amount(
-                            li.total,
-                            li.quantity,
-                            li.refunded_quantity,
-                            li.quantity - li.refunded_quantity,
-                        ),
-                    )
-                    for li in lines
-                    if li.quantity > li.refunded_quantity
-                ]
+                line_refunds = _everything_left(lines, amount)
         if amount < 1:
             raise ValidationFailed([FieldError("amount", "the order has nothing left to refund")])
         shares = refund_rules.allocate_refund(

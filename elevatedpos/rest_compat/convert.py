@@ -148,6 +148,16 @@ def parse_query_value(raw: str, type_: GraphQLInputType) -> Any:
         if raw.lower() not in {"true", "false", "1", "0"}:
             raise ValueError("true or false")
         return raw.lower() in {"true", "1"}
+    if named.name == "DateTime":
+        from elevatedpos.schema.scalars import parse_datetime
+
+        try:
+            parse_datetime(raw)
+        except ValueError:
+            raise ValueError(
+                "an RFC 3339 timestamp with a time zone, e.g. 2026-11-23T10:15:00Z"
+            ) from None
+        return raw
     return raw
 
 

@@ -26,10 +26,15 @@ class RestRoute:
     # says whether it was created (`status` when true, 200 when it updated one).
     result_field: str | None = None
     created_flag: str | None = None
+    # POSTs that create something honour Idempotency-Key; money actions (capture, void)
+    # that answer 200 opt in here.
+    idempotency: bool | None = None
 
     @property
     def idempotent(self) -> bool:
-        """POSTs that create something honour Idempotency-Key."""
+        """Whether the route honours Idempotency-Key."""
+        if self.idempotency is not None:
+            return self.idempotency
         return self.method == "POST" and self.status == 201
 
     @property
@@ -49,6 +54,14 @@ _PRODUCT_FILTERS = {
 _LEVEL_FILTERS = {"productId": "filter.productId", "locationId": "filter.locationId"}
 _MOVEMENT_FILTERS = {**_LEVEL_FILTERS, "type": "filter.type"}
 _CUSTOMER_FILTERS = {"search": "filter.search", "tag": "filter.tag"}
+_ORDER_FILTERS = {
+    "status": "filter.status",
+    "locationId": "filter.locationId",
+    "customerId": "filter.customerId",
+    "from": "filter.from",
+    "to": "filter.to",
+}
+_CAMPAIGN_FILTERS = {"status": "filter.status", "type": "filter.type"}
 
 # fmt: off
 ROUTES: tuple[RestRoute, ...] = (
@@ -117,6 +130,47 @@ ROUTES: tuple[RestRoute, ...] = (
     RestRoute("PATCH", f"{API}/customers/{{id}}", "UpdateCustomer",
               "Update customer fields and preferences", "Customers", body=True, if_match=True,
               etag=True),
+    RestRoute("GET", f"{API}/customers/{{id}}/orders", "CustomerOrders",
+              "List all orders for a customer", "Customers", list=True, result_field="orders"),
+    # Orders
+    RestRoute("GET", f"{API}/orders", "Orders",
+              "List orders with filters (status, date range, location)", "Orders", list=True,
+              query=_ORDER_FILTERS),
+    RestRoute("POST", f"{API}/orders", "CreateOrder", "Create a new order", "Orders",
+              status=201, body=True),
+    RestRoute("POST", f"{API}/orders/preview", "PreviewOrder",
+              "Price a cart without saving anything", "Orders", body=True),
+    RestRoute("GET", f"{API}/orders/{{id}}", "Order",
+              "Retrieve order with line items, payments, and history", "Orders", etag=True),
+    RestRoute("PATCH", f"{API}/orders/{{id}}/status", "UpdateOrderStatus",
+              "Update order status (e.g., completed, voided)", "Orders", body=True,
+              if_match=True, etag=True),
+    RestRoute("POST", f"{API}/orders/{{id}}/refund", "RefundOrder",
+              "Initiate a full or partial refund", "Orders", status=201, body=True),
+    # Payments
+    RestRoute("POST", f"{API}/payments", "CreatePayment", "Create a payment intent for an order",
+              "Payments", status=201, body=True),
+    RestRoute("GET", f"{API}/payments/methods", "PaymentMethods",
+              "List configured payment methods for the org", "Payments"),
+    RestRoute("GET", f"{API}/payments/{{id}}", "Payment", "Retrieve payment details and status",
+              "Payments"),
+    RestRoute("POST", f"{API}/payments/{{id}}/capture", "CapturePayment",
+              "Capture a pre-authorized payment", "Payments", body=True, idempotency=True),
+    RestRoute("POST", f"{API}/payments/{{id}}/void", "VoidPayment", "Void an uncaptured payment",
+              "Payments", idempotency=True),
+    # Campaigns
+    RestRoute("GET", f"{API}/campaigns", "Campaigns", "List marketing campaigns", "Campaigns",
+              list=True, query=_CAMPAIGN_FILTERS),
+    RestRoute("POST", f"{API}/campaigns", "CreateCampaign",
+              "Create a campaign (discount, offer, promotion)", "Campaigns", status=201,
+              body=True),
+    RestRoute("GET", f"{API}/campaigns/{{id}}", "Campaign", "Retrieve a campaign", "Campaigns",
+              etag=True),
+    RestRoute("PATCH", f"{API}/campaigns/{{id}}", "UpdateCampaign",
+              "Update campaign status or rules", "Campaigns", body=True, if_match=True,
+              etag=True),
+    RestRoute("GET", f"{API}/campaigns/{{id}}/stats", "CampaignStats",
+              "Campaign performance metrics", "Campaigns"),
 )
 # fmt: on
 

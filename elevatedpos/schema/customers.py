@@ -7,7 +7,18 @@ from typing import Any
 
 import strawberry
 
+from elevatedpos.schema.context import Info
+from elevatedpos.schema.money import Money
 from elevatedpos.schema.node import Node
+from elevatedpos.schema.orders import Order
+from elevatedpos.schema.pagination import Connection
+
+
+@strawberry.type(description="What a customer has bought: sold orders (completed or refunded)")
+class CustomerStats:
+    order_count: int
+    total_spent: Money = strawberry.field(description="Money kept: captured minus refunded")
+    last_order_at: datetime | None
 
 
 @strawberry.type
@@ -21,6 +32,36 @@ class Customer(Node):
     created_at: datetime
     updated_at: datetime
     version: int
+    row: strawberry.Private[Any] = None
+
+    @strawberry.field(description="Sold orders, money spent and the last order's time")
+    async def stats(self, info: Info) -> CustomerStats:
+        from elevatedpos.resolvers.loaders import customer_stats
+
+        found = await info.context.loader(customer_stats).load(self.row.id)
+        if found is None:
+            return CustomerStats(order_count=0, total_spent=Money.of(0), last_order_at=None)
+        return CustomerStats(
+            order_count=found.order_count,
+            total_spent=Money.of(int(found.spent)),
+            last_order_at=found.last_order_at,
+        )
+
+    @strawberry.field(description="The five newest orders, any status")
+    async def recent_orders(self, info: Info) -> list[Order]:
+        from elevatedpos.resolvers.loaders import recent_orders_by_customer
+
+        rows = await info.context.loader(recent_orders_by_customer).load(self.row.id)
+        return [Order.from_row(r) for r in rows]
+
+    @strawberry.field(description="The customer's orders, newest first")
+    async def orders(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Order]:
+        from elevatedpos.resolvers.loaders import orders_by_customer
+
+        page = await info.context.loader(orders_by_customer).load((self.row.id, first, after))
+        return Connection[Order].from_page(page, Order.from_row)
 
     @classmethod
     def from_row(cls, row: Any) -> Customer:
@@ -35,6 +76,7 @@ class Customer(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             version=row.version,
+            row=row,
         )
 
 

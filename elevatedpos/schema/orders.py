@@ -32,12 +32,6 @@ class OrderStatus(Enum):
     REFUNDED = "refunded"
 
 
-@strawberry.enum(description="What a client may ask PATCH /orders/:id/status for")
-class OrderStatusTarget(Enum):
-    COMPLETED = "completed"
-    VOIDED = "voided"
-
-
 @strawberry.enum
 class PaymentStatus(Enum):
     AUTHORIZED = "authorized"
@@ -269,6 +263,8 @@ class Order(Node):
         from elevatedpos.rules.orders import balance
 
         r = self.row
+        if r.status != "open":
+            return Money.of(0, r.currency)  # payments are taken on open orders only
         return Money.of(
             balance(r.total, r.amount_paid, r.amount_refunded, r.amount_authorized), r.currency
         )
@@ -360,7 +356,9 @@ class CreateOrderInput:
 
 @strawberry.input
 class UpdateOrderStatusInput:
-    status: OrderStatusTarget
+    status: OrderStatus = strawberry.field(
+        description="COMPLETED or VOIDED from OPEN; any other move is a 409"
+    )
     note: str | None = None
 
 

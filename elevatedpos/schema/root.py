@@ -25,10 +25,12 @@ from strawberry.types.execution import ExecutionContext
 from elevatedpos.errors import BadRequest, RateLimited, Unauthorized, ValidationFailed
 from elevatedpos.executor import execute_document
 from elevatedpos.resolvers.auth import AuthMutation
+from elevatedpos.resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
 from elevatedpos.resolvers.customers import CustomersMutation, CustomersQuery
 from elevatedpos.resolvers.inventory import InventoryMutation, InventoryQuery
 from elevatedpos.resolvers.node import NodeQuery
+from elevatedpos.resolvers.orders import OrdersMutation, OrdersQuery
 from elevatedpos.resolvers.orgs import OrgsMutation, OrgsQuery
 from elevatedpos.rules.text import check_no_nul
 from elevatedpos.schema.cost import MAX_NODES, estimated_nodes, request_cost
@@ -40,10 +42,29 @@ ANONYMOUS_FIELDS = frozenset({"login", "refreshToken", "__typename"})
 MAX_QUERY_DEPTH = 12
 MAX_ALIASES = 30
 
-Query = merge_types("Query", (NodeQuery, OrgsQuery, CatalogQuery, InventoryQuery, CustomersQuery))
+Query = merge_types(
+    "Query",
+    (
+        NodeQuery,
+        OrgsQuery,
+        CatalogQuery,
+        InventoryQuery,
+        CustomersQuery,
+        CampaignsQuery,
+        OrdersQuery,
+    ),
+)
 Mutation = merge_types(
     "Mutation",
-    (AuthMutation, OrgsMutation, CatalogMutation, InventoryMutation, CustomersMutation),
+    (
+        AuthMutation,
+        OrgsMutation,
+        CatalogMutation,
+        InventoryMutation,
+        CustomersMutation,
+        CampaignsMutation,
+        OrdersMutation,
+    ),
 )
 
 

@@ -12,7 +12,7 @@ def format_datetime(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _parse_datetime(value: str) -> datetime:
+def parse_datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("a timestamp needs a time zone (end it with Z)")
@@ -23,7 +23,7 @@ DateTime = strawberry.scalar(
     name="DateTime",
     description="RFC 3339 timestamp in UTC, e.g. 2026-11-23T10:15:00Z",
     serialize=format_datetime,
-    parse_value=_parse_datetime,
+    parse_value=parse_datetime,
 )
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DateTime}

@@ -22,6 +22,7 @@ from elevatedpos.errors import (
     DomainError,
     ErrorKind,
 )
+from elevatedpos.rest_compat import idempotency
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
 from elevatedpos.schema.errors import shape_errors
@@ -61,7 +62,64 @@ class GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        _authenticated.set(scope.get("state", {}).get("principal") is not None)
+        principal = scope.get("state", {}).get("principal")
+        _authenticated.set(principal is not None)
+        key = request.headers.get(idempotency.HEADER)
+        if key is not None and principal is not None and request.method == "POST":
+            response = await self._idempotent(request, principal.org_id, key)
+        else:
+            response = await self._answer(request)
+        await response(scope, receive, send)
+
+    async def _idempotent(self, request: Request, org_id: Any, key: str) -> Response:
+        """Idempotency-Key on /graphql: a retried mutation replays its first answer.
+
+        The fingerprint is the request's JSON (query, variables, operation name); answers
+        whose errors say nothing ran (validation, access, rate limit) are not kept.
+        """
+        scope = request.scope
+        try:
+            key = idempotency.check_key(key)
+            body = orjson.loads(await request.body())
+        except DomainError as exc:
+            return domain_error_response(
+                exc, instance=scope["path"], request_id=request_id_of(scope)
+            )
+        except orjson.JSONDecodeError:
+            return await self._answer(request)
+        fingerprint = idempotency.request_fingerprint("POST", scope["path"], body)
+        db = self.runtime.db
+        try:
+            outcome = await idempotency.claim_or_replay(
+                db, org_id, key, fingerprint, self.runtime.settings.idempotency_wait_seconds
+            )
+        except DomainError as exc:
+            return domain_error_response(
+                exc, instance=scope["path"], request_id=request_id_of(scope)
+            )
+        if isinstance(outcome, idempotency.StoredResponse):
+            return Response(
+                outcome.body,
+                status_code=outcome.status,
+                headers={"Idempotent-Replayed": "true"},
+                media_type="application/json"
+                if outcome.status < 400
+                else "application/problem+json",
+            )
+        try:
+            response = await self._answer(request)
+        except BaseException:
+            await idempotency.finish(db, outcome, 500, b"", {})
+            raise
+        status = response.status_code
+        raw = bytes(response.body)
+        if status == 200 and _nothing_ran(raw):
+            status = 422  # released: a corrected retry with the same key runs
+        await idempotency.finish(db, outcome, status, raw, {})
+        return response
+
+    async def _answer(self, request: Request) -> Response:
+        scope = request.scope
         try:
             response = await self.run(request)
         except StrawberryHTTPException as exc:
@@ -75,7 +133,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response = domain_error_response(
                 exc, instance=scope["path"], request_id=request_id_of(scope)
             )
-        await response(scope, receive, send)
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         st = request.scope.get("state", {})
@@ -101,3 +159,13 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def _nothing_ran(body: bytes) -> bool:
+    """Whether a GraphQL answer's errors are all of kinds that change nothing (422, 403, ...)."""
+    try:
+        errors = orjson.loads(body).get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        return False
+    statuses = [(e.get("extensions") or {}).get("status") for e in errors]
+    return bool(statuses) and all(s in idempotency.NOT_KEPT for s in statuses)
