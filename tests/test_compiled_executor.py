@@ -47,6 +47,12 @@ class Seeded:
     variant_id: str
     second_location_id: str
     campaign_id: str
+    customer_id: str = ""
+    order_id: str = ""  # open, part paid, with two open card authorizations
+    payment_id: str = ""
+    payment2_id: str = ""
+    order2_id: str = ""  # completed
+    order3_id: str = ""  # open, unpaid
 
 
 async def _post(client: httpx.AsyncClient, tenant: Tenant, path: str, body: Any) -> Any:
@@ -155,6 +161,62 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
             "startsAt": "2026-01-01T00:00:00Z",
         },
     )
+    customer = await _post(
+        client, tenant, "/customers", {"email": "regular@example.com", "firstName": "Ada"}
+    )
+    order = await _post(
+        client,
+        tenant,
+        "/orders",
+        {
+            "locationId": location,
+            "customerId": customer["id"],
+            "campaignCode": "latte10",
+            "lineItems": [
+                {
+                    "productId": latte["id"],
+                    "variantId": latte["variants"][0]["id"],
+                    "quantity": 2,
+                    "modifierOptionIds": [group["options"][0]["id"]],
+                },
+                {"productId": mocha["id"], "quantity": 1},
+            ],
+        },
+    )
+    await _post(
+        client,
+        tenant,
+        "/payments",
+        {"orderId": order["id"], "amount": money(300), "method": "cash"},
+    )
+    holds = [
+        await _post(
+            client,
+            tenant,
+            "/payments",
+            {"orderId": order["id"], "amount": money(amount), "method": "card", "capture": False},
+        )
+        for amount in (200, 100)
+    ]
+    sold = await _post(
+        client, tenant, "/orders", {"locationId": location, "lineItems": [{"productId": tea["id"]}]}
+    )
+    await _post(
+        client,
+        tenant,
+        "/payments",
+        {"orderId": sold["id"], "amount": sold["total"], "method": "cash"},
+    )
+    completed = await client.patch(
+        f"{API}/orders/{sold['id']}/status", json={"status": "completed"}, headers=tenant.headers
+    )
+    assert completed.status_code == 200, completed.text
+    unpaid = await _post(
+        client,
+        tenant,
+        "/orders",
+        {"locationId": location, "lineItems": [{"productId": mocha["id"], "quantity": 1}]},
+    )
     return Seeded(
         tenant=tenant,
         principal=await authenticate(runtime, tenant.access_token),
@@ -165,6 +227,12 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         variant_id=latte["variants"][0]["id"],
         second_location_id=store["id"],
         campaign_id=campaign["id"],
+        customer_id=customer["id"],
+        order_id=order["id"],
+        payment_id=holds[0]["id"],
+        payment2_id=holds[1]["id"],
+        order2_id=sold["id"],
+        order3_id=unpaid["id"],
     )
 
 
@@ -289,6 +357,27 @@ async def test_every_read_of_the_rest_table_matches(runtime: Runtime, seeded: Se
         ("Campaigns", {"filter": {"status": "ACTIVE", "type": "DISCOUNT"}}),
         ("Campaign", {"id": s.campaign_id}),
         ("CampaignStats", {"id": s.campaign_id}),
+        ("Customers", {}),
+        ("Customers", {"filter": {"search": "ada"}}),
+        ("Customer", {"id": s.customer_id}),
+        ("CustomerOrders", {"id": s.customer_id, "first": 1}),
+        ("Orders", {}),
+        ("Orders", {"filter": {"status": "OPEN", "customerId": s.customer_id}}),
+        ("Order", {"id": s.order_id}),
+        (
+            "PreviewOrder",
+            {
+                "input": {
+                    "locationId": str(s.tenant.location_id),
+                    "campaignCode": "LATTE10",
+                    "lineItems": [
+                        {"productId": s.product_ids[0], "variantId": s.variant_id, "quantity": 3}
+                    ],
+                }
+            },
+        ),
+        ("Payment", {"id": s.payment_id}),
+        ("PaymentMethods", {}),
     ]
     for name, variables in reads:
         got = await assert_same(runtime, p, name, variables)
@@ -430,6 +519,37 @@ def _writes(s: Seeded) -> list[tuple[str, dict[str, Any]]]:
                 "expectedVersion": 1,
             },
         ),
+        ("UpsertCustomer", {"input": {"email": "new@example.com", "tags": ["vip"]}}),
+        (
+            "UpdateCustomer",
+            {"id": s.customer_id, "input": {"lastName": "Lovelace"}, "expectedVersion": 1},
+        ),
+        (
+            "CreateOrder",
+            {
+                "input": {
+                    "locationId": location,
+                    "customerId": s.customer_id,
+                    "lineItems": [{"productId": latte, "variantId": s.variant_id, "quantity": 1}],
+                    "note": "table 4",
+                }
+            },
+        ),
+        (
+            "CreatePayment",
+            {"input": {"orderId": s.order_id, "amount": money(100), "method": "CASH"}},
+        ),
+        ("CapturePayment", {"id": s.payment_id, "input": {"amount": money(150)}}),
+        ("VoidPayment", {"id": s.payment2_id}),
+        ("RefundOrder", {"id": s.order2_id, "input": {"reason": "cold", "amount": money(100)}}),
+        (
+            "UpdateOrderStatus",
+            {
+                "id": s.order3_id,
+                "input": {"status": "VOIDED", "note": "left"},
+                "expectedVersion": 1,
+            },
+        ),
         ("Login", {"input": {"email": s.tenant.email, "password": "correct-horse-battery"}}),
         ("RefreshToken", {"input": {"refreshToken": s.tenant.refresh_token}}),
         ("Logout", {}),
@@ -451,36 +571,17 @@ async def test_every_write_of_the_rest_table_matches_on_twin_tenants(
         assert masked(got) == masked(expected), name
 
 
-# The customers domain arrived while these tests were written: its operations are compiled
-# (checked below) but not yet run through both executors; move them into the reads and
-# writes above, then empty this set.
-NOT_YET_COMPARED = frozenset(
-    {
-        "Customer",
-        "Customers",
-        "UpdateCustomer",
-        "UpsertCustomer",
-        "CustomerOrders",
-        "Orders",
-        "Order",
-        "PreviewOrder",
-        "CreateOrder",
-        "UpdateOrderStatus",
-        "RefundOrder",
-        "CreatePayment",
-        "Payment",
-        "PaymentMethods",
-        "CapturePayment",
-        "VoidPayment",
-    }
-)
+# Operations compiled (checked below) but not yet run through both executors: a new
+# domain's operations may wait here until they join the reads and writes above.
+NOT_YET_COMPARED: frozenset[str] = frozenset()
 
 
 def test_every_operation_of_the_rest_table_is_compiled_and_tested() -> None:
     exercised = {
         "Me", "Products", "Product", "Categories", "ModifierGroups", "PriceLists",
         "InventoryLevels", "InventoryMovements", "InventoryAlerts", "Locations", "Location",
-        "Campaigns", "Campaign", "CampaignStats",
+        "Campaigns", "Campaign", "CampaignStats", "Customers", "Customer", "CustomerOrders",
+        "Orders", "Order", "PreviewOrder", "Payment", "PaymentMethods",
     } | {name for name, _ in _writes(_FAKE_SEED)}  # fmt: skip
     assert set(OPERATIONS) - exercised <= NOT_YET_COMPARED
     for name, op in OPERATIONS.items():
