@@ -11,7 +11,8 @@ Decisions where CONTRACT.md is silent:
   spread). When several of the location's lists price the same item, the lowest price wins,
   so the order of the lists never matters.
 - A line without a variant is priced at the product's price even when the product has
-  variants.
+  variants. (Orders go further: `actions/orders.py` requires the variant of a product that
+  has variants, since stock is counted per variant.)
 - Modifier options add their `priceDelta` (possibly negative) to the unit price, before the
   quantity. Choosing the same option twice, an option from a group not attached to the
   product, too few or too many in a group, or a unit price that modifiers take below zero
