@@ -277,18 +277,22 @@ async def _price(
     await _check_refs(session, org_id, cart)
     assert cart.location_id is not None
     inputs = await load_pricing_inputs(session, org_id, cart.location_id, cart)
-    priced = pricing.price_order(
-        cart.lines,
-        inputs.products,  # type: ignore[arg-type]
-        location_id=cart.location_id,
-        now=now,
-        price_lists=inputs.price_lists,
-        campaigns=inputs.campaigns,
-        campaign_code=cart.campaign_code,
-    )
-    errors = _variant_errors(cart, inputs)
-    if errors:
-        raise ValidationFailed(errors)
+    variant_errors = _variant_errors(cart, inputs)
+    try:
+        priced = pricing.price_order(
+            cart.lines,
+            inputs.products,  # type: ignore[arg-type]
+            location_id=cart.location_id,
+            now=now,
+            price_lists=inputs.price_lists,
+            campaigns=inputs.campaigns,
+            campaign_code=cart.campaign_code,
+        )
+    except ValidationFailed as exc:
+        # one answer names every problem: pricing's and the missing variants
+        raise ValidationFailed([*variant_errors, *exc.errors]) from None
+    if variant_errors:
+        raise ValidationFailed(variant_errors)
     return priced, inputs
 
 
