@@ -173,6 +173,17 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
 return {allowed, math.floor(tokens), retry}
 """
 
+# The same take, refused without taking (-1) while the mark KEYS[2] exists: an
+# authenticated request's session check and its token cost one round trip together.
+_TAKE_UNLESS_MARKED_LUA = (
+    """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return {-1, 0, 0}
+end
+"""
+    + _TAKE_LUA
+)
+
 _ATTEMPT_BEGIN_LUA = """
 local failures = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
 local in_flight = tonumber(redis.call('HGET', KEYS[1], 'i') or '0')
@@ -215,6 +226,7 @@ class RedisStore:
         self.redis = redis
         self.prefix = prefix
         self._take = redis.register_script(_TAKE_LUA)
+        self._take_unless_marked = redis.register_script(_TAKE_UNLESS_MARKED_LUA)
         self._begin = redis.register_script(_ATTEMPT_BEGIN_LUA)
         self._end = redis.register_script(_ATTEMPT_END_LUA)
 
@@ -222,6 +234,17 @@ class RedisStore:
         allowed, remaining, retry = await self._take(
             keys=[self.prefix + key], args=[burst, limit / 60.0, cost]
         )
+        return Decision(bool(allowed), limit, int(remaining), int(retry))
+
+    async def take_unless_marked(
+        self, key: str, limit: int, burst: int, mark: str
+    ) -> Decision | None:
+        """`take`, unless the Redis key `mark` exists: then None, and nothing is taken."""
+        allowed, remaining, retry = await self._take_unless_marked(
+            keys=[self.prefix + key, mark], args=[burst, limit / 60.0, 1]
+        )
+        if int(allowed) < 0:
+            return None
         return Decision(bool(allowed), limit, int(remaining), int(retry))
 
     async def window_count(self, key: str) -> WindowState:

@@ -12,11 +12,14 @@ from sqlalchemy.exc import IntegrityError
 
 from elevatedpos.auth.tokens import TokenIssuer
 from elevatedpos.db.engine import Database
-from elevatedpos.db.models import InstanceKey, Org
+from elevatedpos.db.models import InstanceKey, Org, User
+from elevatedpos.db.scoping import get_in_org
 from elevatedpos.ratelimit import MemoryStore, RateLimitStore, RedisStore, plan_limits
 from elevatedpos.settings import Settings
 
 JWT_KEY_NAME = "jwt_secret"
+USER_CACHE_SECONDS = 5.0
+USER_CACHE_SIZE = 10_000
 
 
 async def instance_secret(db: Database, name: str) -> str:
@@ -46,6 +49,7 @@ class Runtime:
         self.limiter: RateLimitStore = RedisStore(self.redis) if self.redis else MemoryStore()
         self.tokens: TokenIssuer | None = None
         self._org_limits: dict[uuid.UUID, tuple[float, tuple[int, int]]] = {}
+        self._users: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, User]] = {}
 
     async def start(self) -> None:
         secret = self.settings.jwt_secret or await instance_secret(self.db, JWT_KEY_NAME)
@@ -85,3 +89,20 @@ class Runtime:
         )
         self._org_limits[org_id] = (now + self.settings.plan_cache_seconds, limits)
         return limits
+
+    async def user(self, user_id: uuid.UUID, org_id: uuid.UUID) -> User | None:
+        """A user of an org, cached for seconds: `me` on every request needs no database read."""
+        now = time.monotonic()
+        key = (user_id, org_id)
+        cached = self._users.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        async with self.db.read() as session:
+            user = await get_in_org(session, User, user_id, org_id)
+        if user is None:
+            self._users.pop(key, None)
+            return None
+        if len(self._users) >= USER_CACHE_SIZE:
+            self._users = {k: v for k, v in self._users.items() if v[0] > now}
+        self._users[key] = (now + USER_CACHE_SECONDS, user)
+        return user

@@ -14,7 +14,7 @@ from elevatedpos.auth.scopes import Principal, scopes_for_role
 from elevatedpos.db.models import AuthSession, RefreshToken, User
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import RateLimited, Unauthorized
-from elevatedpos.ratelimit import GO, REFUSE
+from elevatedpos.ratelimit import GO, REFUSE, Decision, RedisStore
 from elevatedpos.runtime import Runtime
 
 LOGIN_WINDOW_SECONDS = 60
@@ -187,8 +187,8 @@ async def logout(rt: Runtime, principal: Principal) -> None:
         )
 
 
-async def authenticate(rt: Runtime, token: str) -> Principal:
-    """The principal a bearer token stands for, or Unauthorized."""
+def _principal(rt: Runtime, token: str) -> Principal:
+    """The principal a bearer token's claims name; its session is not checked yet."""
     claims = rt.issuer.decode_access(token)
     try:
         user_id, org_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["org"])
@@ -197,8 +197,6 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
         raise Unauthorized("Invalid token") from exc
     if session_id is None:
         raise Unauthorized("Invalid token")
-    if not await _session_active(rt, session_id):
-        raise Unauthorized("Session has ended")
     return Principal(
         user_id=user_id,
         org_id=org_id,
@@ -209,3 +207,33 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
         token_id=claims["jti"],
         expires_at=int(claims["exp"]),
     )
+
+
+async def authenticate(rt: Runtime, token: str) -> Principal:
+    """The principal a bearer token stands for, or Unauthorized."""
+    principal = _principal(rt, token)
+    assert principal.session_id is not None
+    if not await _session_active(rt, principal.session_id):
+        raise Unauthorized("Session has ended")
+    return principal
+
+
+async def authenticate_and_charge(rt: Runtime, token: str) -> tuple[Principal, Decision]:
+    """`authenticate`, then one token from the org's bucket (the request's own cost).
+
+    With Redis both are one round trip: the bucket script refuses, taking nothing, while
+    the session's revocation mark exists.
+    """
+    principal = _principal(rt, token)
+    assert principal.session_id is not None
+    limit, burst = await rt.org_limits(principal.org_id)
+    key = f"org:{principal.org_id}"
+    if rt.redis is not None and isinstance(rt.limiter, RedisStore):
+        mark = f"{REVOKED_PREFIX}{principal.session_id}"
+        decision = await rt.limiter.take_unless_marked(key, limit, burst, mark)
+        if decision is None:
+            raise Unauthorized("Session has ended")
+        return principal, decision
+    if not await _session_active(rt, principal.session_id):
+        raise Unauthorized("Session has ended")
+    return principal, await rt.limiter.take(key, limit, burst)

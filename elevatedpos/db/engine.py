@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -73,7 +74,14 @@ class Database:
         write_bind = (
             self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         )
-        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # At READ COMMITTED (PostgreSQL's default) every statement takes its own snapshot,
+        # so a read transaction adds nothing but two round trips (BEGIN, COMMIT).
+        self._read_bind = read_bind = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._read_sessions = async_sessionmaker(read_bind, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(write_bind, expire_on_commit=False)
         # SQLite has one writer at a time: queue writers of this process here instead of
         # letting them spin on the file lock; other processes wait on busy_timeout.
@@ -85,9 +93,15 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A short read-only transaction."""
+        """A session for reads only (outside a transaction on PostgreSQL)."""
         async with self._read_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection for reads of rows (no ORM session), like `read` otherwise."""
+        async with self._read_bind.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy import Select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from elevatedpos.errors import field_error
@@ -76,7 +76,7 @@ def decode_cursor(cursor: str, keys: list[ColumnElement[Any]]) -> tuple[Any, ...
 
 
 async def keyset_page(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     stmt: Select[Any],
     keys: list[ColumnElement[Any]],
     *,

@@ -44,7 +44,7 @@ from elevatedpos.executor.completion import (
     NonNullCompletion,
     ObjectCompletion,
 )
-from elevatedpos.executor.fields import FieldKind, FieldPlan, ObjectPlan
+from elevatedpos.executor.fields import DirectCall, FieldKind, FieldPlan, ObjectPlan
 
 NO_VARIABLES = VariableValues({}, {})
 _FAST_SCALARS: dict[Any, type] = {
@@ -141,10 +141,52 @@ class PlanCompiler:
             field.getter = strawberry_field.default_resolver
             field.attribute = strawberry_field.python_name
             _set_fast_leaf(field, definition.type)
+            _set_fast_object(field, completion)
         elif kind is FieldKind.RESOLVER:
             field.resolve = definition.resolve or default_field_resolver
             field.args = _static_args(definition, nodes[0])
+            field.direct = self._direct_call(definition, strawberry_field, nodes[0])
         return field
+
+    def _direct_call(
+        self, definition: GraphQLField, strawberry_field: Any, node: FieldNode
+    ) -> DirectCall | None:
+        """Strawberry's call of the resolver, when its wrapper would add nothing to it."""
+        strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
+        if (
+            strawberry_schema is None
+            or not isinstance(strawberry_field, StrawberryField)
+            or type(strawberry_field).get_result is not StrawberryField.get_result
+            or getattr(definition.resolve, "__name__", "") not in ("_resolver", "_async_resolver")
+        ):
+            return None
+        resolver = strawberry_field.base_resolver
+        if (
+            resolver is None
+            or not callable(resolver.wrapped_func)
+            or strawberry_field.extensions  # permission classes are extensions too
+            or strawberry_field.arguments
+            or definition.args
+            or node.arguments
+        ):
+            return None
+        handlers = getattr(
+            strawberry_schema.schema_converter, "_get_field_exception_handlers", None
+        )
+        if handlers is None or handlers(strawberry_field):
+            return None
+        source_names = tuple(
+            p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
+        )
+        info = resolver.info_parameter
+        return DirectCall(
+            resolver.wrapped_func,
+            strawberry_field,
+            strawberry_schema.config.info_class,
+            resolver.self_parameter is not None,
+            source_names,
+            info.name if info is not None else None,
+        )
 
     def _completion(
         self,
@@ -185,6 +227,17 @@ def _set_fast_leaf(field: FieldPlan, return_type: GraphQLOutputType) -> None:
         if all(isinstance(name, str) for name in names.values()):
             field.fast_type = wrapped
             field.enum_names = names
+
+
+def _set_fast_object(field: FieldPlan, completion: Completion) -> None:
+    inner = completion.inner if isinstance(completion, NonNullCompletion) else completion
+    if type(inner) is not ObjectCompletion:
+        return
+    # Without `is_type_of` any value goes to the plan; Strawberry's accepts its own class.
+    if inner.is_type_of is None or inner.exact_class is not None:
+        definition = inner.object_type.extensions.get("strawberry-definition")
+        field.object_class = getattr(definition, "origin", None)
+        field.object_plan = inner.plan
 
 
 def _static_args(definition: GraphQLField, node: FieldNode) -> dict[str, Any] | None:

@@ -29,12 +29,23 @@ from graphql.pyutils import (
     is_awaitable,
     is_iterable,
 )
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 if TYPE_CHECKING:
     from elevatedpos.executor.fields import ObjectPlan
     from elevatedpos.executor.run import Run
 
 Info = GraphQLResolveInfo | None
+# Completed values of these types are never awaitable: no need for graphql-core's test.
+PLAIN = frozenset({dict, list, str, int, float, bool, type(None)})
+
+
+def _made_by_strawberry(is_type_of: Any) -> bool:
+    """Strawberry's own `is_type_of` (it ignores its info argument)."""
+    return (
+        getattr(is_type_of, "__module__", None) == "strawberry.schema.schema_converter"
+        and getattr(is_type_of, "__name__", None) == "is_type_of"
+    )
 
 
 class Completion:
@@ -91,14 +102,22 @@ class LeafCompletion(Completion):
 
 
 class ObjectCompletion(Completion):
-    __slots__ = ("is_type_of", "nodes", "object_type", "plan")
+    __slots__ = ("exact_class", "is_type_of", "nodes", "object_type", "plan")
 
     def __init__(self, object_type: GraphQLObjectType, plan: ObjectPlan, nodes: list[FieldNode]):
-        super().__init__(needs_info=object_type.is_type_of is not None)
+        is_type_of = object_type.is_type_of
+        strawberry_check = is_type_of is not None and _made_by_strawberry(is_type_of)
+        super().__init__(needs_info=is_type_of is not None and not strawberry_check)
         self.object_type = object_type
         self.plan = plan
         self.nodes = nodes
-        self.is_type_of = object_type.is_type_of
+        self.is_type_of = is_type_of
+        # Strawberry's check accepts an instance of the type's own class that carries no
+        # `strawberry.cast`: tested here with two lookups instead of a call.
+        definition = object_type.extensions.get("strawberry-definition")
+        self.exact_class: type | None = (
+            getattr(definition, "origin", None) if strawberry_check else None
+        )
 
     def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
         if isinstance(value, Exception):
@@ -109,7 +128,9 @@ class ObjectCompletion(Completion):
 
     def complete_object(self, run: Run, value: Any, path: Path, info: Info) -> Any:
         """Check `is_type_of` when the type has one, then execute the sub-selection."""
-        if self.is_type_of is not None:
+        if self.is_type_of is not None and not (
+            type(value) is self.exact_class and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
+        ):
             matches = self.is_type_of(value, info)
             if is_awaitable(matches):
                 return self._complete_after_check(run, value, path, matches)
@@ -276,7 +297,7 @@ class ListCompletion(Completion):
             return True
         try:
             value = self.item.complete(run, item, item_path, info)
-            if is_awaitable(value):
+            if type(value) not in PLAIN and is_awaitable(value):
                 completed.append(self._await_item(run, value, item_path))
                 return True
             completed.append(value)

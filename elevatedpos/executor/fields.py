@@ -9,11 +9,18 @@ from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputType
+from graphql import (
+    FieldNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+)
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel, is_awaitable
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from elevatedpos.executor.completion import Completion, Info
+from elevatedpos.executor.completion import PLAIN, Completion, Info
 
 if TYPE_CHECKING:
     from elevatedpos.executor.run import Run
@@ -28,6 +35,41 @@ class FieldKind(IntEnum):
     RESOLVER = 2  # anything else: the field's own resolver with a real GraphQLResolveInfo
 
 
+class DirectCall:
+    """How Strawberry calls a resolver that has no arguments, extensions or error handlers.
+
+    Strawberry's wrapper converts arguments, chains extensions and builds its `Info` on
+    every call; with none of those, what remains is this: the source as `self` (or as
+    `root`/`parent`), and its `Info` under the name the resolver gave it.
+    """
+
+    __slots__ = ("field", "func", "info_class", "info_name", "pass_self", "source_names")
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        field: Any,
+        info_class: type,
+        pass_self: bool,
+        source_names: tuple[str, ...],
+        info_name: str | None,
+    ) -> None:
+        self.func = func
+        self.field = field
+        self.info_class = info_class
+        self.pass_self = pass_self
+        self.source_names = source_names
+        self.info_name = info_name
+
+    def __call__(self, source: Any, info: GraphQLResolveInfo) -> Any:
+        kwargs = dict.fromkeys(self.source_names, source)
+        if self.info_name is not None:
+            kwargs[self.info_name] = self.info_class(_raw_info=info, _field=self.field)
+        if self.pass_self:
+            return self.func(source, **kwargs)
+        return self.func(**kwargs)
+
+
 class FieldPlan:
     """One response key of a selection set, with everything graphql-core looks up per field."""
 
@@ -36,6 +78,7 @@ class FieldPlan:
         "attribute",
         "completion",
         "definition",
+        "direct",
         "enum_names",
         "fast_type",
         "getter",
@@ -46,6 +89,8 @@ class FieldPlan:
         "needs_info",
         "nodes",
         "non_null",
+        "object_class",
+        "object_plan",
         "parent_name",
         "parent_type",
         "resolve",
@@ -73,6 +118,7 @@ class FieldPlan:
         self.non_null = completion.non_null
         self.needs_info = kind is FieldKind.RESOLVER or completion.needs_info
         self.resolve: Callable[..., Any] | None = None
+        self.direct: DirectCall | None = None
         self.args: dict[str, Any] | None = {}
         self.getter: Callable[[Any, str], Any] = getattr
         self.attribute = ""
@@ -80,6 +126,9 @@ class FieldPlan:
         self.fast_type: type | None = None
         self.int_range = False
         self.enum_names: dict[Any, str] | None = None
+        # Object fast path: an instance of exactly this class needs no checks before its plan.
+        self.object_class: type | None = None
+        self.object_plan: ObjectPlan | None = None
 
     def execute(self, run: Run, source: Any, parent_path: Path | None) -> Any:
         """graphql-core's `execute_field`: the completed value, an awaitable, or a raise."""
@@ -101,12 +150,15 @@ class FieldPlan:
         path = self.path(parent_path)
         info = run.info(self, path)
         try:
-            args = self.args
-            if args is None:
-                args = get_argument_values(self.definition, self.nodes[0], run.variable_values)
-            assert self.resolve is not None
-            result = self.resolve(source, info, **args)
-            if is_awaitable(result):
+            if self.direct is not None:
+                result = self.direct(source, info)
+            else:
+                args = self.args
+                if args is None:
+                    args = get_argument_values(self.definition, self.nodes[0], run.variable_values)
+                assert self.resolve is not None
+                result = self.resolve(source, info, **args)
+            if type(result) not in PLAIN and is_awaitable(result):
                 return self._complete_awaitable(run, result, path, info)
             completed = self.completion.complete(run, result, path, info)
             if is_awaitable(completed):
@@ -129,6 +181,19 @@ class FieldPlan:
         except Exception as raw_error:
             run.field_error(raw_error, self.nodes, path, self.non_null)
             return None
+        return completed
+
+    def complete_object(self, run: Run, value: Any, parent_path: Path | None) -> Any:
+        """`complete` for an instance of `object_class`: straight to the object's plan."""
+        path = self.path(parent_path)
+        assert self.object_plan is not None
+        try:
+            completed = self.object_plan.execute(run, value, path)
+        except Exception as raw_error:
+            run.field_error(raw_error, self.nodes, path, self.non_null)
+            return None
+        if type(completed) is not dict:
+            return self._await_completed(run, completed, path)
         return completed
 
     async def _complete_awaitable(
@@ -181,6 +246,15 @@ class ObjectPlan:
                         if not field.int_range or MIN_INT <= value <= MAX_INT:
                             results[field.key] = value
                             continue
+                    elif (
+                        type(value) is field.object_class
+                        and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
+                    ):
+                        result = field.complete_object(run, value, path)
+                        results[field.key] = result
+                        if type(result) is not dict:
+                            pending.append(field.key)
+                        continue
                     result = field.complete(run, value, path)
                 elif field.kind is FieldKind.TYPENAME:
                     results[field.key] = self.type_name
@@ -188,7 +262,7 @@ class ObjectPlan:
                 else:
                     result = field.call_resolver(run, source, path)
                 results[field.key] = result
-                if is_awaitable(result):
+                if type(result) not in PLAIN and is_awaitable(result):
                     pending.append(field.key)
         except Exception:
             if pending:

@@ -126,8 +126,8 @@ class CatalogQuery:
             stmt = stmt.where(
                 t.c.category_id == category_id if category_id is not None else false()
             )
-        async with ctx.runtime.db.read() as session:
-            page = await keyset_page(session, stmt, [t.c.name, t.c.id], first=first, after=after)
+        async with ctx.runtime.db.reader() as connection:
+            page = await keyset_page(connection, stmt, [t.c.name, t.c.id], first=first, after=after)
         return Connection[Product].from_page(page, Product.from_row)
 
     @strawberry.field(description="One product by id", permission_classes=READ)

@@ -1,7 +1,7 @@
 """Per-request dataloaders: nested fields load in one query per batch, scoped to the org.
 
-Each batch runs in its own short read transaction (batches may run concurrently, and one
-AsyncSession must not be shared between tasks). Rows are Core rows, not ORM instances:
+Each batch runs on its own Core connection (batches may run concurrently, and one
+connection must not be shared between tasks). Rows are Core rows, not ORM instances:
 reads build GraphQL objects straight from columns.
 """
 
@@ -36,8 +36,8 @@ Rows = Sequence[Any]
 
 
 async def _fetch(ctx: Context, stmt: Select[Any]) -> Rows:
-    async with ctx.runtime.db.read() as session:
-        return (await session.execute(stmt)).all()
+    async with ctx.runtime.db.reader() as connection:
+        return (await connection.execute(stmt)).all()
 
 
 def _loader(batch: Callable[[list[uuid.UUID]], Awaitable[list[Any]]]) -> DataLoader:

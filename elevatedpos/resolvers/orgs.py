@@ -6,9 +6,8 @@ import strawberry
 
 from elevatedpos.actions.orgs import new_location, update_location
 from elevatedpos.db.models import Location as LocationRow
-from elevatedpos.db.models import User as UserRow
 from elevatedpos.db.pagination import keyset_page
-from elevatedpos.db.scoping import get_in_org, org_rows, require_in_org
+from elevatedpos.db.scoping import org_rows, require_in_org
 from elevatedpos.errors import NotFound
 from elevatedpos.schema.context import Info
 from elevatedpos.schema.orgs import CreateLocationInput, Location, UpdateLocationInput, User
@@ -21,8 +20,7 @@ class OrgsQuery:
     @strawberry.field(description="The user this token acts for")
     async def me(self, info: Info) -> User:
         ctx = info.context
-        async with ctx.runtime.db.read() as session:
-            row = await get_in_org(session, UserRow, ctx.auth.user_id, ctx.org_id)
+        row = await ctx.runtime.user(ctx.auth.user_id, ctx.org_id)
         if row is None:
             raise NotFound("user not found")
         return User.from_row(row)
