@@ -585,3 +585,25 @@ async def test_customer_orders_are_batched_whatever_the_page_size(
     assert len(three["recentOrders"]) == 3
     assert three["orders"]["pageInfo"] == {"hasNextPage": True}
     assert [o["customer"]["email"] for o in three["orders"]["nodes"]] == ["batch02@cafe.io"] * 2
+
+
+async def test_a_customers_spend_may_exceed_an_int(client, tenant: Tenant):
+    product_id = await _untracked_product(client, tenant, 1_500_000_000)
+    customer = await upsert(client, tenant, {"email": "whale@cafe.io"})
+    for _ in range(2):
+        order = await _sell(client, tenant, product_id, customer["id"], 1)
+        done = await client.patch(
+            f"/api/v1/orders/{order['id']}/status",
+            json={"status": "completed"},
+            headers=tenant.headers,
+        )
+        assert done.status_code == 200, done.text
+    rest = await client.get(f"{CUSTOMERS}/{customer['id']}", headers=tenant.headers)
+    assert rest.json()["data"]["stats"]["totalSpent"]["amount"] == 3_000_000_000
+    body = await gql(
+        client,
+        "query($id: ID!) { customer(id: $id) { stats { totalSpent { amount } } } }",
+        {"id": customer["id"]},
+        tenant.headers,
+    )
+    assert body["data"]["customer"]["stats"]["totalSpent"] == {"amount": 3_000_000_000}

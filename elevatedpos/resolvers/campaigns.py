@@ -19,7 +19,7 @@ from elevatedpos.schema.campaigns import (
     UpdateCampaignInput,
 )
 from elevatedpos.schema.context import Info
-from elevatedpos.schema.money import Money
+from elevatedpos.schema.money import MoneyTotal
 from elevatedpos.schema.pagination import Connection
 from elevatedpos.schema.permissions import HasScope
 
@@ -97,8 +97,8 @@ class CampaignsQuery:
             raise NotFound("campaign not found")
         return CampaignStats(
             orders=int(row.orders),
-            revenue=Money.of(int(row.revenue), row.currency),
-            discount_total=Money.of(int(row.discount_total), row.currency),
+            revenue=MoneyTotal.of(int(row.revenue), row.currency),
+            discount_total=MoneyTotal.of(int(row.discount_total), row.currency),
             customers=int(row.customers),
         )
 

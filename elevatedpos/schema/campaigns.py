@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from elevatedpos.schema.money import Money, MoneyInput
+from elevatedpos.schema.money import Money, MoneyInput, MoneyTotal
 from elevatedpos.schema.node import Node
 
 
@@ -91,8 +91,8 @@ class CampaignStats:
     orders: int = strawberry.field(
         description="Completed, partially refunded and refunded orders the campaign applied to"
     )
-    revenue: Money = strawberry.field(description="What those orders took, net of refunds")
-    discount_total: Money = strawberry.field(description="What the campaign took off them")
+    revenue: MoneyTotal = strawberry.field(description="What those orders took, net of refunds")
+    discount_total: MoneyTotal = strawberry.field(description="What the campaign took off them")
     customers: int = strawberry.field(description="Distinct customers among those orders")
 
 

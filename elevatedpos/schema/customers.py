@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from elevatedpos.schema.context import Info
-from elevatedpos.schema.money import Money
+from elevatedpos.schema.money import MoneyTotal
 from elevatedpos.schema.node import Node
 from elevatedpos.schema.orders import Order
 from elevatedpos.schema.pagination import Connection
@@ -17,7 +17,7 @@ from elevatedpos.schema.pagination import Connection
 @strawberry.type(description="What a customer has bought: sold orders (completed or refunded)")
 class CustomerStats:
     order_count: int
-    total_spent: Money = strawberry.field(description="Money kept: captured minus refunded")
+    total_spent: MoneyTotal = strawberry.field(description="Money kept: captured minus refunded")
     last_order_at: datetime | None
 
 
@@ -40,10 +40,10 @@ class Customer(Node):
 
         found = await info.context.loader(customer_stats).load(self.row.id)
         if found is None:
-            return CustomerStats(order_count=0, total_spent=Money.of(0), last_order_at=None)
+            return CustomerStats(order_count=0, total_spent=MoneyTotal.of(0), last_order_at=None)
         return CustomerStats(
             order_count=found.order_count,
-            total_spent=Money.of(int(found.spent)),
+            total_spent=MoneyTotal.of(int(found.spent)),
             last_order_at=found.last_order_at,
         )
 

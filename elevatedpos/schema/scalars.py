@@ -26,4 +26,18 @@ DateTime = strawberry.scalar(
     parse_value=parse_datetime,
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DateTime}
+Long = strawberry.scalar(
+    name="Long",
+    description="A whole number beyond Int's 32 bits (up to 2^53), written as a JSON number",
+    serialize=int,
+    parse_value=int,
+)
+
+
+def _scalar_map() -> dict[object, ScalarDefinition]:
+    from elevatedpos.schema.money import Long as LongType
+
+    return {datetime: DateTime, LongType: Long}
+
+
+SCALAR_MAP: dict[object, ScalarDefinition] = _scalar_map()
