@@ -143,12 +143,12 @@ def _uuids(values: Iterable[str] | None) -> list[uuid.UUID]:
     return [u for u in (parse_uuid(v) for v in values or ()) if u is not None]
 
 
-async def _rows(session: AsyncSession, stmt: Any) -> Sequence[Any]:
+async def _rows(session: Any, stmt: Any) -> Sequence[Any]:
     return (await session.execute(stmt)).all()
 
 
 async def load_pricing_inputs(
-    session: AsyncSession, org_id: uuid.UUID, location_id: uuid.UUID, cart: Cart
+    session: Any, org_id: uuid.UUID, location_id: uuid.UUID, cart: Cart
 ) -> PricingInputs:
     """Everything pricing needs for this cart, in a fixed number of statements."""
     ids = {line.product_id for line in cart.lines if isinstance(line.product_id, uuid.UUID)}
@@ -254,7 +254,7 @@ def _variant_errors(cart: Cart, inputs: PricingInputs) -> list[FieldError]:
     return errors
 
 
-async def _check_refs(session: AsyncSession, org_id: uuid.UUID, cart: Cart) -> None:
+async def _check_refs(session: Any, org_id: uuid.UUID, cart: Cart) -> None:
     errors = []
     loc = await session.scalar(
         select(Location.id).where(Location.org_id == org_id, Location.id == cart.location_id)
@@ -272,7 +272,17 @@ async def _check_refs(session: AsyncSession, org_id: uuid.UUID, cart: Cart) -> N
 
 
 async def _price(
-    session: AsyncSession, org_id: uuid.UUID, cart: Cart, now: datetime
+    db: Database, org_id: uuid.UUID, cart: Cart, now: datetime
+) -> tuple[pricing.PricedOrder, PricingInputs]:
+    """Price the cart from a plain read connection, before any write transaction begins:
+    the catalog reads never hold the write lock (SQLite) or a transaction open (PostgreSQL).
+    """
+    async with db.reader() as session:
+        return await _price_with(session, org_id, cart, now)
+
+
+async def _price_with(
+    session: Any, org_id: uuid.UUID, cart: Cart, now: datetime
 ) -> tuple[pricing.PricedOrder, PricingInputs]:
     await _check_refs(session, org_id, cart)
     assert cart.location_id is not None
@@ -299,8 +309,7 @@ async def _price(
 async def preview_order(db: Database, org_id: uuid.UUID, data: Any) -> pricing.PricedOrder:
     """Price a cart exactly as createOrder would, writing nothing."""
     cart = parse_cart(data)
-    async with db.read() as session:
-        priced, _ = await _price(session, org_id, cart, utcnow())
+    priced, _ = await _price(db, org_id, cart, utcnow())
     return priced
 
 
@@ -376,10 +385,10 @@ async def create_order(
 ) -> CreatedOrder:
     """Price, take stock (409 when short), number and save an order, with `order.created`."""
     cart = parse_cart(data)
+    now = utcnow()
+    priced, inputs = await _price(db, org_id, cart, now)
+    assert cart.location_id is not None
     async with db.write() as session:
-        now = utcnow()
-        priced, inputs = await _price(session, org_id, cart, now)
-        assert cart.location_id is not None
         order_id = uuid.uuid4()
         lines: list[dict[str, Any]] = []
         deltas: list[StockDelta] = []
@@ -446,8 +455,7 @@ async def create_order(
             updated_at=now,
             version=1,
         )
-        session.add(order)
-        await session.flush()
+        await session.execute(insert(Order.__table__).values(_columns(order)))
         await session.execute(insert(OrderLine.__table__), lines)
         if priced.applied_campaigns:
             await session.execute(
@@ -464,6 +472,11 @@ async def create_order(
             )
         record_event(session, org_id, "order.created", order_payload(order, lines))
     return CreatedOrder(order, lines)
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """The column values of a transient mapped object, for a Core INSERT."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 async def _order_lines(session: AsyncSession, order_id: uuid.UUID) -> list[Any]:
