@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elevatedpos.actions.orders import _order_lines, _put_back, history_entry, order_payload
@@ -354,12 +354,12 @@ async def refund_order(
         if line_refunds:
             by_line = {li.id: li for li in lines}
             t = OrderLine.__table__
-            for lr in line_refunds:
-                await session.execute(
-                    t.update()
-                    .where(t.c.id == lr.line_item_id)
-                    .values(refunded_quantity=t.c.refunded_quantity + lr.quantity)
-                )
+            more = {lr.line_item_id: lr.quantity for lr in line_refunds}
+            await session.execute(
+                t.update()
+                .where(t.c.id.in_(list(more)))
+                .values(refunded_quantity=t.c.refunded_quantity + case(more, value=t.c.id, else_=0))
+            )
             if data.restock:
                 await _put_back(
                     session,
