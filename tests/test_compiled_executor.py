@@ -845,3 +845,51 @@ async def test_error_propagation_matches_on_a_plain_schema() -> None:
         got: Any = await plan.execute(None, variables, plain_root())  # type: ignore[misc]
         assert shape(got) == shape(expected)
     assert len(expected.errors) > 5
+
+
+# Loaded fields: a page's keys are loaded together; failures must still match graphql-core.
+LOADED_PAGE = """
+query Loaded($first: Int) {
+  products(first: $first) {
+    edges { cursor node { name category { name parent { name } } } }
+    nodes { sku variants { sku } modifierGroupIds }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "failing", ["categories", "product_variants", "modifier_groups", "categories+product_variants"]
+)
+async def test_failing_loads_match(
+    runtime: Runtime, seeded: Seeded, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """A batch that raises gives every waiting field its error; non-null ones null the item."""
+    from elevatedpos.resolvers import loaders
+
+    real_fetch = loaders._fetch
+
+    async def fetch(ctx: Any, stmt: Any, params: Any = None) -> Any:
+        sql = str(stmt)
+        for name in failing.split("+"):
+            if f"FROM {name} " in sql or f"JOIN {name} " in sql:
+                raise RuntimeError(f"{name} are unavailable")
+        return await real_fetch(ctx, stmt, params)
+
+    monkeypatch.setattr(loaders, "_fetch", fetch)
+    got = await assert_same(runtime, seeded.principal, "Loaded", {}, parse(LOADED_PAGE))
+    assert got["errors"]
+    got = await assert_same(runtime, seeded.principal, "Products", {})
+    assert got["errors"] or failing == "categories"
+
+
+async def test_loaded_fields_out_of_a_list_match(runtime: Runtime, seeded: Seeded) -> None:
+    """One product (no list around it) and lists inside loaded values load per object."""
+    document = parse(
+        "query One($id: ID!) { product(id: $id) { category { name parent { name } }"
+        " variants { sku } modifierGroups { name options { name } } } }"
+    )
+    got = await assert_same(
+        runtime, seeded.principal, "One", {"id": seeded.product_ids[0]}, document
+    )
+    assert got["data"]["product"]["category"]["parent"] is not None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import orjson
 from sqlalchemy import Select, tuple_
@@ -21,10 +22,41 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 50
 
 
+class RowCursors(Sequence[str]):
+    """The cursors of a page's rows, each encoded when first asked for (often never)."""
+
+    __slots__ = ("_done", "_keys", "_rows")
+
+    def __init__(self, rows: list[Any], keys: list[str]) -> None:
+        self._rows = rows
+        self._keys = keys
+        self._done: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._rows)))]
+        if index < 0:
+            index += len(self._rows)
+        cursor = self._done.get(index)
+        if cursor is None:
+            if not 0 <= index < len(self._rows):
+                raise IndexError("cursor index out of range")
+            row = self._rows[index]
+            cursor = self._done[index] = encode_cursor(tuple(getattr(row, k) for k in self._keys))
+        return cursor
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next: bool
     limit: int
 
@@ -96,5 +128,4 @@ async def keyset_page(
     rows = list((await session.execute(stmt.order_by(*order).limit(limit + 1))).all())
     has_next = len(rows) > limit
     rows = rows[:limit]
-    cursors = [encode_cursor(tuple(getattr(r, k.key) for k in keys)) for r in rows]
-    return Page(rows, cursors, has_next, limit)
+    return Page(rows, RowCursors(rows, [k.key for k in keys]), has_next, limit)

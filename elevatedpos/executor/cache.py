@@ -6,7 +6,14 @@ import os
 from collections import OrderedDict
 from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, GraphQLSchema, execute, print_ast
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    print_ast,
+)
 from graphql.pyutils import AwaitableOrValue
 
 from elevatedpos.executor.operation import OperationPlan, compile_operation
@@ -43,6 +50,48 @@ class PlanCache:
 
 
 PLANS = PlanCache()
+
+
+class ValidatedDocuments:
+    """Documents the full GraphQL pipeline parsed and validated, by (text, operation name).
+
+    The HTTP view answers a repeated request for one of them from its plan, without parsing,
+    validating or Strawberry's request machinery; anything else takes the full pipeline.
+    """
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._documents: OrderedDict[tuple[str, str | None], DocumentNode] = OrderedDict()
+
+    def add(self, document: DocumentNode, operation_name: str | None) -> None:
+        if document.loc is None:
+            return
+        text = document.loc.source.body
+        keys = [(text, operation_name)]
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) == 1:
+            # Without a name, or with its own, a request picks a document's only operation.
+            only = operations[0].name
+            keys = [(text, None), (text, only.value if only is not None else None)]
+        for key in keys:
+            if key in self._documents:
+                self._documents.move_to_end(key)
+                continue
+            self._documents[key] = document
+            if len(self._documents) > self.maxsize:
+                self._documents.popitem(last=False)
+
+    def get(self, text: str, operation_name: str | None) -> DocumentNode | None:
+        return self._documents.get((text, operation_name))
+
+    def clear(self) -> None:
+        self._documents.clear()
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
+VALIDATED = ValidatedDocuments()
 
 
 def execute_document(

@@ -36,6 +36,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import ListValueNode, ObjectValueNode, ValueNode
 from strawberry.types.field import StrawberryField
 
+from elevatedpos.executor.batch import loaded_field_of
 from elevatedpos.executor.completion import (
     AbstractCompletion,
     Completion,
@@ -146,6 +147,10 @@ class PlanCompiler:
             field.resolve = definition.resolve or default_field_resolver
             field.args = _static_args(definition, nodes[0])
             field.direct = self._direct_call(definition, strawberry_field, nodes[0])
+            if field.direct is not None and field.direct.pass_self:
+                field.loaded = loaded_field_of(field.direct.func)
+                if field.loaded is not None:
+                    field.kind = FieldKind.LOADED
         return field
 
     def _direct_call(
@@ -199,8 +204,8 @@ class PlanCompiler:
             inner = self._completion(return_type.of_type, details, nodes, label)
             return NonNullCompletion(inner, label)
         if is_list_type(return_type):
-            return ListCompletion(self._completion(return_type.of_type, details, nodes, label),
-                                  nodes, label)  # fmt: skip
+            item = self._completion(return_type.of_type, details, nodes, label)
+            return ListCompletion(item, nodes, label, _loaded_fields(item))
         if is_leaf_type(return_type):
             return LeafCompletion(return_type)
         if is_abstract_type(return_type):
@@ -212,6 +217,27 @@ class PlanCompiler:
         if is_object_type(return_type):
             return ObjectCompletion(return_type, self._object(return_type, details), nodes)
         raise UnsupportedOperation(f"return type {return_type}")
+
+
+def _loaded_fields(completion: Completion) -> frozenset[FieldPlan]:
+    """Loaded fields under a list's items that only non-null objects separate from the item."""
+    found: set[FieldPlan] = set()
+    seen: set[int] = set()
+
+    def walk(inner: Completion) -> None:
+        if type(inner) is not ObjectCompletion or id(inner.plan) in seen:
+            return
+        seen.add(id(inner.plan))
+        for field in inner.plan.fields:
+            if field.kind is FieldKind.LOADED:
+                found.add(field)
+            elif field.kind is FieldKind.ATTRIBUTE and isinstance(
+                field.completion, NonNullCompletion
+            ):
+                walk(field.completion.inner)
+
+    walk(completion.inner if isinstance(completion, NonNullCompletion) else completion)
+    return frozenset(found)
 
 
 def _set_fast_leaf(field: FieldPlan, return_type: GraphQLOutputType) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import suppress
+from inspect import iscoroutine
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -30,6 +31,8 @@ from graphql.pyutils import (
     is_iterable,
 )
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+
+from elevatedpos.executor.batch import NO_LOAD
 
 if TYPE_CHECKING:
     from elevatedpos.executor.fields import ObjectPlan
@@ -217,14 +220,35 @@ class AbstractCompletion(Completion):
         raise GraphQLError(message, self.nodes)
 
 
-class ListCompletion(Completion):
-    __slots__ = ("item", "label", "nodes")
+class Collector:
+    """The loaded fields met while a list completes its items, to be loaded together."""
 
-    def __init__(self, item: Completion, nodes: list[FieldNode], label: str) -> None:
+    __slots__ = ("accepts", "entries", "index")
+
+    def __init__(self, accepts: frozenset[Any]) -> None:
+        self.accepts = accepts
+        # (field plan, source, parent path, the results dict to fill, item index)
+        self.entries: list[tuple[Any, Any, Path | None, dict[str, Any], int]] = []
+        self.index = 0
+
+
+class ListCompletion(Completion):
+    __slots__ = ("accepts", "item", "label", "nodes")
+
+    def __init__(
+        self,
+        item: Completion,
+        nodes: list[FieldNode],
+        label: str,
+        accepts: frozenset[Any] = frozenset(),
+    ) -> None:
         super().__init__(item.needs_info)
         self.item = item
         self.nodes = nodes
         self.label = label
+        # Loaded fields an item reaches through non-null objects only: when one of them
+        # fails where null is not allowed, the null stops at the item, as it would anyway.
+        self.accepts = accepts
 
     def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
         if isinstance(value, Exception):
@@ -242,8 +266,14 @@ class ListCompletion(Completion):
         pending: list[int] = []
         iterator = iter(items)
         index = 0
+        collector = outer = None
+        if self.accepts:
+            outer = run.collector
+            collector = run.collector = Collector(self.accepts)
         try:
             for item in iterator:
+                if collector is not None:
+                    collector.index = index
                 if self._complete_item(run, item, completed, Path(path, index, None), info):
                     pending.append(index)
                 index += 1
@@ -254,9 +284,150 @@ class ListCompletion(Completion):
             if awaitables:
                 run.settle_in_background(awaitables)
             raise
+        finally:
+            if collector is not None:
+                run.collector = outer
+        if collector is not None and collector.entries:
+            return self._complete_loaded(run, completed, pending, collector, path)
         if not pending:
             return completed
         return _gather_items(completed, pending)
+
+    async def _complete_loaded(
+        self, run: Run, completed: list[Any], pending: list[int], collector: Collector, path: Path
+    ) -> list[Any]:
+        """Load the collected fields' keys together, then complete every item's value."""
+        nulled: set[int] = set()
+        loading = self._load_entries(run, collector, path, nulled)
+        if pending:
+            await gather_with_cancel(loading, _gather_items(completed, pending))
+        else:
+            await loading
+        for index in nulled:
+            completed[index] = None
+        return completed
+
+    async def _load_entries(
+        self, run: Run, collector: Collector, path: Path, nulled: set[int]
+    ) -> None:
+        """Complete the entries in the order graphql-core's per-item resolvers would finish.
+
+        Those that need no load (or cannot compute a key) finish first, in item order; the
+        others when their key's future settles: loader by loader, futures in the order their
+        keys were first asked for, and the items sharing a future in item order.
+        """
+        context = run.context_value
+        later: list[Awaitable[None]] = []
+        # loader -> future -> the entries waiting on it (dicts keep first-seen order)
+        waiting: dict[int, dict[int, tuple[Any, list[Any]]]] = {}
+        loaders: dict[Any, Any] = {}
+        for entry in collector.entries:
+            field, source = entry[0], entry[1]
+            spec = field.loaded
+            try:
+                wanted = spec.key(source)
+                if wanted is NO_LOAD:
+                    self._complete_entry(run, entry, None, later, path, nulled)
+                    continue
+                loader = loaders.get(spec.loader)
+                if loader is None:
+                    loader = loaders[spec.loader] = context.loader(spec.loader)
+                future = loader.load(wanted)
+            except Exception as raw_error:
+                self._entry_failed(run, entry, _entry_path(entry), raw_error, path, nulled)
+                continue
+            futures = waiting.setdefault(id(loader), {})
+            group = futures.get(id(future))
+            if group is None:
+                futures[id(future)] = (future, [entry])
+            else:
+                group[1].append(entry)
+        try:
+            for futures in waiting.values():
+                for future, entries in futures.values():
+                    try:
+                        loaded = await future
+                    except Exception as raw_error:
+                        for entry in entries:
+                            path_of = _entry_path(entry)
+                            self._entry_failed(run, entry, path_of, raw_error, path, nulled)
+                        continue
+                    for entry in entries:
+                        self._complete_entry(run, entry, loaded, later, path, nulled)
+        except BaseException:
+            # The list failed: the loads nobody will await still have their errors observed.
+            for futures in waiting.values():
+                for future, _ in futures.values():
+                    future.add_done_callback(_observe)
+            for awaitable in later:
+                if iscoroutine(awaitable):
+                    awaitable.close()
+            raise
+        if later:
+            await gather_with_cancel(*later)
+
+    def _complete_entry(
+        self,
+        run: Run,
+        entry: tuple[Any, Any, Any, dict[str, Any], int],
+        loaded: Any,
+        later: list[Awaitable[None]],
+        path: Path,
+        nulled: set[int],
+    ) -> None:
+        field, source, parent_path, results, index = entry
+        if index in nulled:
+            return
+        field_path = Path(parent_path, field.key, field.parent_name)
+        try:
+            value = field.loaded.build(source, loaded)
+            info = run.info(field, field_path) if field.completion.needs_info else None
+            done = field.completion.complete(run, value, field_path, info)
+            if type(done) not in PLAIN and is_awaitable(done):
+                later.append(self._await_entry(run, entry, field_path, done, path, nulled))
+                return
+            results[field.key] = done
+        except Exception as raw_error:
+            self._entry_failed(run, entry, field_path, raw_error, path, nulled)
+
+    async def _await_entry(
+        self,
+        run: Run,
+        entry: tuple[Any, Any, Any, dict[str, Any], int],
+        field_path: Path,
+        done: Awaitable[Any],
+        path: Path,
+        nulled: set[int],
+    ) -> None:
+        try:
+            value = await done
+        except Exception as raw_error:
+            self._entry_failed(run, entry, field_path, raw_error, path, nulled)
+            return
+        if entry[4] not in nulled:
+            entry[3][entry[0].key] = value
+
+    def _entry_failed(
+        self,
+        run: Run,
+        entry: tuple[Any, Any, Any, dict[str, Any], int],
+        field_path: Path,
+        raw_error: Exception,
+        path: Path,
+        nulled: set[int],
+    ) -> None:
+        """A field error; where null is not allowed it nulls the item (or fails the list)."""
+        field, _, _, results, index = entry
+        if not field.non_null:
+            run.field_error(raw_error, field.nodes, field_path, False)
+            results[field.key] = None
+            return
+        if index in nulled:
+            return
+        error = located_error(raw_error, field.nodes, field_path.as_list())
+        # Raises when the item cannot be null either: the list fails, as in graphql-core.
+        run.field_error(error, self.nodes, Path(path, index, None), self.item.non_null)
+        nulled.add(index)
 
     async def _complete_async_iterator(
         self, run: Run, iterator: AsyncIterator[Any], path: Path, info: Info
@@ -324,6 +495,16 @@ class ListCompletion(Completion):
             run.field_error(raw_error, self.nodes, item_path, self.item.non_null)
             return None
         return value
+
+
+def _observe(future: Any) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _entry_path(entry: tuple[Any, Any, Any, dict[str, Any], int]) -> Path:
+    field = entry[0]
+    return Path(entry[2], field.key, field.parent_name)
 
 
 async def _gather_items(completed: list[Any], pending: list[int]) -> list[Any]:

@@ -20,6 +20,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel, is_awaitable
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from elevatedpos.executor.batch import LoadedField
 from elevatedpos.executor.completion import PLAIN, Completion, Info
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class FieldKind(IntEnum):
     TYPENAME = 0  # `__typename`: the parent type's name, known at compile time
     ATTRIBUTE = 1  # a Strawberry field without resolver, permissions or extensions
     RESOLVER = 2  # anything else: the field's own resolver with a real GraphQLResolveInfo
+    LOADED = 3  # a `loaded_field` resolver: one dataloader key, batched by the enclosing list
 
 
 class DirectCall:
@@ -85,6 +87,7 @@ class FieldPlan:
         "int_range",
         "key",
         "kind",
+        "loaded",
         "name",
         "needs_info",
         "nodes",
@@ -116,9 +119,10 @@ class FieldPlan:
         self.kind = kind
         self.completion = completion
         self.non_null = completion.non_null
-        self.needs_info = kind is FieldKind.RESOLVER or completion.needs_info
+        self.needs_info = kind >= FieldKind.RESOLVER or completion.needs_info
         self.resolve: Callable[..., Any] | None = None
         self.direct: DirectCall | None = None
+        self.loaded: LoadedField | None = None
         self.args: dict[str, Any] | None = {}
         self.getter: Callable[[Any, str], Any] = getattr
         self.attribute = ""
@@ -258,6 +262,15 @@ class ObjectPlan:
                     result = field.complete(run, value, path)
                 elif field.kind is FieldKind.TYPENAME:
                     results[field.key] = self.type_name
+                    continue
+                elif (
+                    field.kind is FieldKind.LOADED
+                    and (collector := run.collector) is not None
+                    and field in collector.accepts
+                ):
+                    # The enclosing list loads every item's key at once, then fills this in.
+                    collector.entries.append((field, source, path, results, collector.index))
+                    results[field.key] = None
                     continue
                 else:
                     result = field.call_resolver(run, source, path)

@@ -30,6 +30,7 @@ class Run:
     __slots__ = (
         "_background",
         "_error_paths",
+        "collector",
         "context_value",
         "errors",
         "fragments",
@@ -58,6 +59,8 @@ class Run:
         self.errors: list[GraphQLError] = []
         self._error_paths: set[Path | None] = set()
         self._background: set[Any] = set()
+        # The list whose items are being completed, while it collects their loaded fields.
+        self.collector: Any = None
         self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self._track)
 
     def info(self, field: FieldPlan, path: Path) -> GraphQLResolveInfo:

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from elevatedpos.db.models import (
     Category,
@@ -35,9 +36,37 @@ from elevatedpos.schema.context import Context
 Rows = Sequence[Any]
 
 
-async def _fetch(ctx: Context, stmt: Select[Any]) -> Rows:
+async def _fetch(ctx: Context, stmt: Select[Any], params: dict[str, Any] | None = None) -> Rows:
     async with ctx.runtime.db.reader() as connection:
-        return (await connection.execute(stmt)).all()
+        return (await connection.execute(stmt, params)).all()
+
+
+def _among(column: Any, sqlite: bool) -> ColumnElement[bool]:
+    """`column IN :keys`; on PostgreSQL `column = ANY(:keys)`: one array parameter, one
+    statement text whatever the number of keys (no per-key parameters to render)."""
+    if sqlite:
+        return column.in_(bindparam("keys", expanding=True))  # type: ignore[no-any-return]
+    return column == any_(bindparam("keys", type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+
+
+class _Statement:
+    """A batch's statement, made once (per kind of database) with `:org_id` and `:keys` as
+    parameters: building and cache-keying a new statement per batch costs more than the
+    round trip's own CPU."""
+
+    def __init__(self, build: Callable[[Callable[[Any], ColumnElement[bool]]], Select[Any]]):
+        self._build = build
+        self._made: dict[bool, Select[Any]] = {}
+
+    async def rows(self, ctx: Context, keys: list[Any]) -> Rows:
+        sqlite = ctx.runtime.db.is_sqlite
+        stmt = self._made.get(sqlite)
+        if stmt is None:
+            stmt = self._made[sqlite] = self._build(lambda column: _among(column, sqlite))
+        return await _fetch(ctx, stmt, {"org_id": ctx.org_id, "keys": keys})
+
+
+ORG_ID = bindparam("org_id")
 
 
 def _loader(batch: Callable[[list[uuid.UUID]], Awaitable[list[Any]]]) -> DataLoader:
@@ -46,13 +75,13 @@ def _loader(batch: Callable[[list[uuid.UUID]], Awaitable[list[Any]]]) -> DataLoa
 
 def _by_id(model: Any) -> Callable[[Context], DataLoader]:
     table = model.__table__
+    statement = _Statement(
+        lambda among: select(table).where(table.c.org_id == ORG_ID, among(table.c.id))
+    )
 
     def factory(ctx: Context) -> DataLoader:
         async def batch(keys: list[uuid.UUID]) -> list[Any]:
-            rows = await _fetch(
-                ctx, select(table).where(table.c.org_id == ctx.org_id, table.c.id.in_(keys))
-            )
-            found = {r.id: r for r in rows}
+            found = {r.id: r for r in await statement.rows(ctx, keys)}
             return [found.get(k) for k in keys]
 
         return _loader(batch)
@@ -78,15 +107,17 @@ def _grouped(keys: list[uuid.UUID], rows: Rows, key: str) -> list[list[Any]]:
 def _children(model: Any, parent: str, *order: str) -> Callable[[Context], DataLoader]:
     """A loader of each parent's child rows (a list per key, in `order`)."""
     table = model.__table__
+    statement = _Statement(
+        lambda among: (
+            select(table)
+            .where(table.c.org_id == ORG_ID, among(table.c[parent]))
+            .order_by(table.c[parent], *(table.c[o] for o in order))
+        )
+    )
 
     def factory(ctx: Context) -> DataLoader:
         async def batch(keys: list[uuid.UUID]) -> list[Any]:
-            stmt = (
-                select(table)
-                .where(table.c.org_id == ctx.org_id, table.c[parent].in_(keys))
-                .order_by(table.c[parent], *(table.c[o] for o in order))
-            )
-            return _grouped(keys, await _fetch(ctx, stmt), parent)
+            return _grouped(keys, await statement.rows(ctx, keys), parent)
 
         return _loader(batch)
 
@@ -101,18 +132,20 @@ lines_by_order = _children(OrderLine, "order_id", "position")
 payments_by_order = _children(Payment, "order_id", "created_at", "id")
 refunds_by_order = _children(Refund, "order_id", "created_at", "id")
 
+_G, _LINK = ModifierGroup.__table__, ProductModifierGroup.__table__
+_MODIFIER_GROUPS = _Statement(
+    lambda among: (
+        select(_LINK.c.product_id, *_G.c)
+        .join(_G, _G.c.id == _LINK.c.group_id)
+        .where(_G.c.org_id == ORG_ID, among(_LINK.c.product_id))
+        .order_by(_LINK.c.product_id, _LINK.c.position, _G.c.id)
+    )
+)
+
 
 def modifier_groups_by_product(ctx: Context) -> DataLoader:
-    g, link = ModifierGroup.__table__, ProductModifierGroup.__table__
-
     async def batch(keys: list[uuid.UUID]) -> list[Any]:
-        stmt = (
-            select(link.c.product_id, *g.c)
-            .join(g, g.c.id == link.c.group_id)
-            .where(g.c.org_id == ctx.org_id, link.c.product_id.in_(keys))
-            .order_by(link.c.product_id, link.c.position, g.c.id)
-        )
-        return _grouped(keys, await _fetch(ctx, stmt), "product_id")
+        return _grouped(keys, await _MODIFIER_GROUPS.rows(ctx, keys), "product_id")
 
     return _loader(batch)
 

@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from elevatedpos.executor.batch import NO_LOAD, loaded_field
+from elevatedpos.resolvers.loaders import (
+    category_by_id,
+    modifier_groups_by_product,
+    options_by_group,
+    variants_by_product,
+)
 from elevatedpos.schema.context import Info
 from elevatedpos.schema.money import Money, MoneyInput
 from elevatedpos.schema.node import Node
@@ -27,6 +34,9 @@ class ProductStatus(Enum):
     ARCHIVED = "archived"
 
 
+_STATUSES = {status.value: status for status in ProductStatus}
+
+
 @strawberry.type
 class Category(Node):
     name: str
@@ -35,20 +45,20 @@ class Category(Node):
     row: strawberry.Private[Any] = None  # the row it came from: raw ids for the loaders
 
     @strawberry.field(description="The parent category, when there is one")
-    async def parent(self, info: Info) -> Category | None:
-        from elevatedpos.resolvers.loaders import category_by_id
-
-        if self.parent_id is None:
-            return None
-        row = await info.context.loader(category_by_id).load(self.row.parent_id)
-        return None if row is None else Category.from_row(row)
+    @loaded_field(
+        category_by_id,
+        lambda c: NO_LOAD if c.parent_id is None else c.row.parent_id,
+        lambda c, row: None if row is None else Category.from_row(row),
+    )
+    async def parent(self, info: Info) -> Category | None: ...
 
     @classmethod
     def from_row(cls, row: Any) -> Category:
+        parent_id = row.parent_id
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=str(row.id),
             name=row.name,
-            parent_id=_id(row.parent_id),
+            parent_id=None if parent_id is None else str(parent_id),
             sort_order=row.sort_order,
             row=row,
         )
@@ -93,11 +103,12 @@ class ModifierGroup(Node):
     row: strawberry.Private[Any] = None
 
     @strawberry.field(description="The choices, in order")
-    async def options(self, info: Info) -> list[ModifierOption]:
-        from elevatedpos.resolvers.loaders import options_by_group
-
-        rows = await info.context.loader(options_by_group).load(self.row.id)
-        return [ModifierOption.from_row(r) for r in rows]
+    @loaded_field(
+        options_by_group,
+        lambda g: g.row.id,
+        lambda g, rows: [ModifierOption.from_row(r) for r in rows],
+    )
+    async def options(self, info: Info) -> list[ModifierOption]: ...
 
     @classmethod
     def from_row(cls, row: Any) -> ModifierGroup:
@@ -127,35 +138,38 @@ class Product(Node):
     version: int
     row: strawberry.Private[Any] = None
 
+    # Loaded fields: one dataloader key each (a compiled plan loads a page's keys at once).
     @strawberry.field(description="Sizes and other sellable variations, in order")
-    async def variants(self, info: Info) -> list[Variant]:
-        from elevatedpos.resolvers.loaders import variants_by_product
-
-        rows = await info.context.loader(variants_by_product).load(self.row.id)
-        return [Variant.from_row(r, self.price.currency) for r in rows]
-
-    @strawberry.field
-    async def modifier_group_ids(self, info: Info) -> list[strawberry.ID]:
-        from elevatedpos.resolvers.loaders import modifier_groups_by_product
-
-        rows = await info.context.loader(modifier_groups_by_product).load(self.row.id)
-        return [strawberry.ID(str(r.id)) for r in rows]
+    @loaded_field(
+        variants_by_product,
+        lambda p: p.row.id,
+        lambda p, rows: [Variant.from_row(r, p.price.currency) for r in rows],
+    )
+    async def variants(self, info: Info) -> list[Variant]: ...
 
     @strawberry.field
-    async def modifier_groups(self, info: Info) -> list[ModifierGroup]:
-        from elevatedpos.resolvers.loaders import modifier_groups_by_product
-
-        rows = await info.context.loader(modifier_groups_by_product).load(self.row.id)
-        return [ModifierGroup.from_row(r) for r in rows]
+    @loaded_field(
+        modifier_groups_by_product,
+        lambda p: p.row.id,
+        lambda p, rows: [strawberry.ID(str(r.id)) for r in rows],
+    )
+    async def modifier_group_ids(self, info: Info) -> list[strawberry.ID]: ...
 
     @strawberry.field
-    async def category(self, info: Info) -> Category | None:
-        from elevatedpos.resolvers.loaders import category_by_id
+    @loaded_field(
+        modifier_groups_by_product,
+        lambda p: p.row.id,
+        lambda p, rows: [ModifierGroup.from_row(r) for r in rows],
+    )
+    async def modifier_groups(self, info: Info) -> list[ModifierGroup]: ...
 
-        if self.category_id is None:
-            return None
-        row = await info.context.loader(category_by_id).load(self.row.category_id)
-        return None if row is None else Category.from_row(row)
+    @strawberry.field
+    @loaded_field(
+        category_by_id,
+        lambda p: NO_LOAD if p.category_id is None else p.row.category_id,
+        lambda p, row: None if row is None else Category.from_row(row),
+    )
+    async def category(self, info: Info) -> Category | None: ...
 
     @strawberry.field(description="Stock of this product (or its variants) at each location")
     async def stock_levels(
@@ -169,15 +183,16 @@ class Product(Node):
 
     @classmethod
     def from_row(cls, row: Any) -> Product:
+        category_id = row.category_id
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=str(row.id),  # strawberry.ID is str (a NewType): no call needed per row
             name=row.name,
             sku=row.sku,
             description=row.description,
-            price=Money.of(row.price_amount, row.currency),
+            price=Money(amount=row.price_amount, currency=row.currency),
             tax_rate=row.tax_rate,
-            category_id=_id(row.category_id),
-            status=ProductStatus(row.status),
+            category_id=None if category_id is None else str(category_id),
+            status=_STATUSES.get(row.status) or ProductStatus(row.status),
             track_inventory=row.track_inventory,
             reorder_point=row.reorder_point,
             created_at=row.created_at,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -23,6 +23,31 @@ class Edge(Generic[T]):
     cursor: str
     node: T
 
+    @classmethod
+    def lazy(cls, node: T, cursors: Sequence[str], index: int) -> Edge[T]:
+        """An edge whose cursor is encoded only if something reads it."""
+        edge = cls.__new__(cls)
+        edge.__dict__.update(node=node, _cursor_at=(cursors, index))
+        return edge
+
+
+class _LazyCursor:
+    """`Edge.cursor` of a lazy edge: encoded on first read, then an ordinary attribute.
+
+    A non-data descriptor: an edge made with its cursor keeps it in its `__dict__`, which
+    wins, so this only runs for edges from `Edge.lazy`.
+    """
+
+    def __get__(self, edge: Any, owner: Any = None) -> Any:
+        if edge is None:
+            raise AttributeError("cursor")
+        cursors, index = edge.__dict__["_cursor_at"]
+        cursor = edge.__dict__["cursor"] = cursors[index]
+        return cursor
+
+
+Edge.cursor = _LazyCursor()  # type: ignore[assignment]  # after the dataclass is made
+
 
 @strawberry.type
 class Connection(Generic[T]):
@@ -35,8 +60,13 @@ class Connection(Generic[T]):
     @classmethod
     def from_page(cls, page: Page[Any], to_node: Callable[[Any], T]) -> Connection[T]:
         nodes = [to_node(item) for item in page.items]
+        cursors = page.cursors
+        if isinstance(cursors, list):
+            edges = [Edge(cursor=c, node=n) for n, c in zip(nodes, cursors, strict=True)]
+        else:  # encoded on demand: most pages are read without their edges' cursors
+            edges = [Edge.lazy(n, cursors, i) for i, n in enumerate(nodes)]
         return cls(
-            edges=[Edge(cursor=c, node=n) for n, c in zip(nodes, page.cursors, strict=True)],
+            edges=edges,
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
             nodes=nodes,
         )

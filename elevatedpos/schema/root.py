@@ -23,7 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
 from elevatedpos.errors import BadRequest, RateLimited, Unauthorized, ValidationFailed
-from elevatedpos.executor import execute_document
+from elevatedpos.executor import VALIDATED, execute_document
 from elevatedpos.resolvers.auth import AuthMutation
 from elevatedpos.resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
@@ -136,6 +136,37 @@ class RequestTooCostly(RateLimited):
     """The bucket cannot pay for this request's cost: an HTTP 429, like any other."""
 
 
+def request_nodes(
+    graphql_schema: Any, document: Any, operation_name: str | None, variables: dict[str, Any]
+) -> int:
+    """How many nodes the operation(s) `operation_name` picks from `document` can return."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return sum(
+        estimated_nodes(graphql_schema, op, fragments, variables)
+        for op in document.definitions
+        if isinstance(op, OperationDefinitionNode)
+        and (operation_name is None or (op.name is not None and op.name.value == operation_name))
+    )
+
+
+async def charge_request_cost(ctx: Any, principal: Any, nodes: int) -> None:
+    """Take the tokens a request of `nodes` nodes costs beyond its first one (429 if short)."""
+    cost = request_cost(nodes)
+    if cost > 1:
+        # The middleware already took 1 token for the request itself.
+        limit, burst = await ctx.runtime.org_limits(principal.org_id)
+        decision = await ctx.runtime.limiter.take(f"org:{principal.org_id}", limit, burst, cost - 1)
+        if ctx.rate_limit_headers is not None:
+            ctx.rate_limit_headers["X-RateLimit-Remaining"] = str(decision.remaining)
+        if not decision.allowed:
+            raise RequestTooCostly(
+                decision.retry_after,
+                f"This query costs {cost} requests of your rate limit; retry later",
+            )
+
+
 class CostLimiter(SchemaExtension):
     """Refuse requests that could return too many nodes; charge big ones extra tokens."""
 
@@ -145,37 +176,15 @@ class CostLimiter(SchemaExtension):
         document = ec.graphql_document
         principal = getattr(ctx, "principal", None)
         if document is not None and principal is not None:
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            name = ec.operation_name
-            nodes = sum(
-                estimated_nodes(ec.schema._schema, op, fragments, ec.variables or {})
-                for op in document.definitions
-                if isinstance(op, OperationDefinitionNode)
-                and (name is None or (op.name is not None and op.name.value == name))
+            nodes = request_nodes(
+                ec.schema._schema, document, ec.operation_name, ec.variables or {}
             )
             if nodes > MAX_NODES:
                 raise BadRequest(
                     f"This query could return {nodes} nodes; the limit is {MAX_NODES}."
                     " Ask for smaller pages."
                 )
-            cost = request_cost(nodes)
-            if cost > 1:
-                # The middleware already took 1 token for the request itself.
-                limit, burst = await ctx.runtime.org_limits(principal.org_id)
-                decision = await ctx.runtime.limiter.take(
-                    f"org:{principal.org_id}", limit, burst, cost - 1
-                )
-                if ctx.rate_limit_headers is not None:
-                    ctx.rate_limit_headers["X-RateLimit-Remaining"] = str(decision.remaining)
-                if not decision.allowed:
-                    raise RequestTooCostly(
-                        decision.retry_after,
-                        f"This query costs {cost} requests of your rate limit; retry later",
-                    )
+            await charge_request_cost(ctx, principal, nodes)
         yield
 
 
@@ -195,7 +204,12 @@ class ErrorShaping(SchemaExtension):
 
 
 def _execute(schema: Any, document: Any, **kw: Any) -> Any:
-    """graphql-core's `execute` signature, run through a cached compiled plan when possible."""
+    """graphql-core's `execute` signature, run through a cached compiled plan when possible.
+
+    Strawberry calls it once the document is parsed and validated with every rule above:
+    the HTTP view may then answer the same text from its plan directly (`VALIDATED`).
+    """
+    VALIDATED.add(document, kw.get("operation_name"))
     middleware = kw.get("middleware")
     if middleware is not None and getattr(middleware, "middlewares", None):
         return graphql_execute(schema, document, **kw)  # plans take no field middleware

@@ -7,13 +7,14 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException as StrawberryHTTPException
-from starlette.requests import Request
+from graphql import ExecutionResult, GraphQLError, OperationType
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult as StrawberryResult
 
 from elevatedpos.errors import (
     BAD_REQUEST,
@@ -22,16 +23,25 @@ from elevatedpos.errors import (
     DomainError,
     ErrorKind,
 )
+from elevatedpos.executor import COMPILED_EXECUTOR, PLANS, VALIDATED
 from elevatedpos.rest_compat import idempotency
+from elevatedpos.rules.text import check_no_nul
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
+from elevatedpos.schema.cost import MAX_NODES
 from elevatedpos.schema.errors import shape_errors
-from elevatedpos.schema.root import HTTP_LEVEL_ERRORS, AnonymousRequest
+from elevatedpos.schema.root import (
+    HTTP_LEVEL_ERRORS,
+    AnonymousRequest,
+    charge_request_cost,
+    request_nodes,
+)
 from elevatedpos.web.middleware import request_id_of
 from elevatedpos.web.persisted_queries import PersistedQueries, PersistedQueryError
 from elevatedpos.web.responses import domain_error_response, problem_response
 
 _authenticated: ContextVar[bool] = ContextVar("graphql_authenticated", default=False)
+_IDEMPOTENCY_HEADER = idempotency.HEADER.lower().encode()
 _STATUS_KINDS: dict[int, ErrorKind] = {
     405: METHOD_NOT_ALLOWED,
     415: UNSUPPORTED_MEDIA_TYPE,
@@ -61,15 +71,97 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope=scope, receive=receive)
         principal = scope.get("state", {}).get("principal")
         _authenticated.set(principal is not None)
+        body: bytes | None = None
+        if principal is not None and scope["method"] == "POST" and _plain_json_post(scope):
+            body = await _read_body(receive)
+            answer = await self._fast(scope, principal, body)
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+        request = Request(scope=scope, receive=receive)
+        if body is not None:
+            request._body = body  # already read: Starlette's Request serves it from here
         key = request.headers.get(idempotency.HEADER)
         if key is not None and principal is not None and request.method == "POST":
             response = await self._idempotent(request, principal.org_id, key)
         else:
             response = await self._answer(request)
         await response(scope, receive, send)
+
+    async def _fast(self, scope: Scope, principal: Any, body: bytes) -> Response | None:
+        """Answer a query whose text the full pipeline already validated from its plan.
+
+        The checks and charges of the schema's extensions are the same functions; whatever
+        this path does not cover (returns None) takes Strawberry's full pipeline instead.
+        """
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if type(data) is not dict or "extensions" in data:
+            return None  # persisted queries and anything else unusual: the full pipeline
+        query = data.get("query")
+        variables = data.get("variables")
+        name = data.get("operationName")
+        if (
+            type(query) is not str
+            or (variables is not None and type(variables) is not dict)
+            or (name is not None and type(name) is not str)
+            or not COMPILED_EXECUTOR
+        ):
+            return None
+        document = VALIDATED.get(query, name)
+        if document is None:
+            return None
+        graphql_schema = self.schema._schema  # type: ignore[attr-defined]
+        plan = PLANS.get(graphql_schema, document, name)
+        if plan is None or plan.operation.operation is not OperationType.QUERY:
+            return None
+        if variables and check_no_nul(variables):
+            return None  # NulGuard's error
+        nodes = request_nodes(graphql_schema, document, name, variables or {})
+        if nodes > MAX_NODES:
+            return None  # CostLimiter's error
+        st = scope["state"]
+        request_id = st.get("request_id")
+        client = scope.get("client")
+        ctx = Context(
+            runtime=self.runtime,
+            principal=principal,
+            request_id=request_id,
+            client_ip=client[0] if client else "unknown",
+            rate_limit_headers=st.get("rate_limit_headers"),
+        )
+        try:
+            await charge_request_cost(ctx, principal, nodes)
+            try:
+                result = plan.execute(ctx, variables)
+                if not isinstance(result, ExecutionResult):
+                    result = await result
+            except Exception as exc:  # noqa: BLE001 - Strawberry answers it as an error
+                errors = [
+                    exc
+                    if isinstance(exc, GraphQLError)
+                    else GraphQLError(str(exc), original_error=exc)
+                ]
+                payload = {"data": None, "errors": errors}
+            else:
+                errors = result.errors
+                if errors:
+                    errors = shape_errors(errors, request_id)  # the ErrorShaping extension
+                payload = {"data": result.data}
+                if errors:
+                    payload["errors"] = errors
+            if errors:
+                for error in errors:
+                    if isinstance(error.original_error, HTTP_LEVEL_ERRORS):
+                        raise error.original_error
+                payload["errors"] = [e.formatted for e in shape_errors(errors, request_id)]
+        except DomainError as exc:
+            return domain_error_response(exc, instance=scope["path"], request_id=request_id)
+        return Response(orjson.dumps(payload), media_type="application/json")
 
     async def _idempotent(self, request: Request, org_id: Any, key: str) -> Response:
         """Idempotency-Key on /graphql: a retried mutation replays its first answer.
@@ -147,7 +239,7 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
     async def process_result(
-        self, request: Request | WebSocket, result: ExecutionResult | Any
+        self, request: Request | WebSocket, result: StrawberryResult | Any
     ) -> GraphQLHTTPResponse:
         for error in result.errors or ():
             if isinstance(error.original_error, HTTP_LEVEL_ERRORS):
@@ -159,6 +251,28 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def _plain_json_post(scope: Scope) -> bool:
+    """A JSON body and no Idempotency-Key: what the fast path may answer."""
+    json = False
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            json = value.partition(b";")[0].strip().lower() == b"application/json"
+        elif name == _IDEMPOTENCY_HEADER or (name == b"accept" and b"multipart" in value):
+            return False  # a keyed request, or one asking for a streamed answer
+    return json
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _nothing_ran(body: bytes) -> bool:
