@@ -48,6 +48,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+PG_POOL_SIZE = 24
+PG_MAX_OVERFLOW = 8
+
+
 def create_engine_for(url: str, **kw: Any) -> AsyncEngine:
     """An async engine with the options each backend needs."""
     if url.startswith("sqlite"):
@@ -61,7 +65,12 @@ def create_engine_for(url: str, **kw: Any) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False, **kw)
+    # A request may run a few loader batches at once, each on its own connection: a pool
+    # smaller than (concurrent requests x batches) keeps opening and closing overflow
+    # connections. Each worker keeps up to 24 open and 8 more at peaks.
+    return create_async_engine(
+        url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=False, **kw
+    )
 
 
 class Database:
