@@ -129,3 +129,21 @@ async def keyset_page(
     has_next = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, RowCursors(rows, [k.key for k in keys]), has_next, limit)
+
+
+async def first_page(
+    session: AsyncSession | AsyncConnection,
+    stmt: Any,
+    params: dict[str, Any],
+    keys: list[ColumnElement[Any]],
+    *,
+    first: int | None,
+) -> Page[Any]:
+    """The first page of a statement built once, already ordered by `keys`, whose LIMIT is
+    the bound parameter `limit`: the same page `keyset_page` gives, without rebuilding and
+    cache-keying the statement on every request."""
+    limit = check_first(first)
+    rows = list((await session.execute(stmt, {**params, "limit": limit + 1})).all())
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, RowCursors(rows, [k.key for k in keys]), has_next, limit)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import strawberry
-from sqlalchemy import false, or_, select
+from sqlalchemy import bindparam, false, or_, select
 
 from elevatedpos.actions import catalog as actions
 from elevatedpos.db.models import (
@@ -26,7 +26,7 @@ from elevatedpos.db.models import (
 from elevatedpos.db.models import (
     Product as ProductRow,
 )
-from elevatedpos.db.pagination import keyset_page
+from elevatedpos.db.pagination import first_page, keyset_page
 from elevatedpos.db.scoping import org_rows, parse_uuid, require_in_org
 from elevatedpos.db.search import contains_text
 from elevatedpos.schema.catalog import (
@@ -99,6 +99,18 @@ async def price_lists_by_ids(ctx: Context, rows: list[Any]) -> list[PriceList]:
     ]
 
 
+_PRODUCT_KEYS = [ProductRow.__table__.c.name, ProductRow.__table__.c.id]
+_FIRST_PRODUCTS = (
+    select(ProductRow.__table__)
+    .where(
+        ProductRow.__table__.c.org_id == bindparam("org_id"),
+        ProductRow.__table__.c.status == bindparam("status"),
+    )
+    .order_by(*_PRODUCT_KEYS)
+    .limit(bindparam("limit"))
+)
+
+
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(
@@ -116,6 +128,17 @@ class CatalogQuery:
         t = ProductRow.__table__
         f = filter or ProductFilter()
         status = (f.status or ProductStatus.ACTIVE).value
+        if not f.search and f.category_id is None and after is None:
+            # The page every catalog screen opens with: a statement built once.
+            async with ctx.runtime.db.reader() as connection:
+                page = await first_page(
+                    connection,
+                    _FIRST_PRODUCTS,
+                    {"org_id": ctx.org_id, "status": status},
+                    _PRODUCT_KEYS,
+                    first=first,
+                )
+            return Connection[Product].from_page(page, Product.from_row)
         stmt = org_rows(ProductRow, ctx.org_id).where(t.c.status == status)
         if f.search:
             stmt = stmt.where(
