@@ -46,7 +46,7 @@ GRAPHQL_PAGE = (
     "price { amount currency } category { name } } } } }"
 )
 N1_TEST = "tests/test_catalog.py::test_a_products_page_runs_a_fixed_number_of_statements"
-ENDPOINTS = ("reference", "graphql", "rest", "healthz", "me")
+ENDPOINTS = ("reference", "graphql", "rest", "same", "healthz", "me")
 SCALE = "scale"
 OWNER_EMAIL = "owner@bench.elevatedpos.local"  # --only name of the 1-worker / 2-worker comparison
 
@@ -252,6 +252,16 @@ async def issue_token(env: dict[str, str]) -> str:
 # servers
 
 
+def rest_operation_request() -> dict[str, Any]:
+    """The GraphQL request of the operation `GET /api/v1/products` runs, sent to /graphql."""
+    from graphql import print_ast
+
+    from elevatedpos.app import OPERATIONS
+
+    document = print_ast(OPERATIONS["Products"].document)
+    return {"query": document, "variables": {"first": PAGE_SIZE}, "operationName": "Products"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -395,6 +405,11 @@ def verify(targets: dict[str, Target], catalog: Catalog) -> dict[str, list[str]]
                 body,
             )
             _expect(all(n["price"]["amount"] > 0 for n in nodes), "graphql: prices", body)
+            pages[name] = [n["id"] for n in nodes]
+        elif name == "same":
+            _expect("errors" not in body, "same: no errors", body)
+            nodes = body["data"]["products"]["nodes"]
+            _expect(len(nodes) == PAGE_SIZE, "same: 50 products", body)
             pages[name] = [n["id"] for n in nodes]
         elif name == "rest":
             rows = body["data"]
@@ -580,6 +595,8 @@ def ratios(results: dict[str, Result], backend: str, n1: str | None) -> list[Rat
         Ratio(1, "GraphQL ahead of the reference", "graphql / reference",
               ratio("graphql", "reference"), 1.0),
         Ratio(2, "The bridge costs nothing", "rest / graphql", ratio("rest", "graphql"), 0.9),
+        Ratio(2, "  (the bridge alone)", "rest / same operation on /graphql",
+              ratio("rest", "same"), None, "informational: the same 16 fields at both doors"),
         Ratio(3, "Auth and rate limiting are cheap", "me / healthz", ratio("me", "healthz"),
               0.8, limiter),
         Ratio(4, "Scale out (graphql page)", "2 workers / 1 worker",
@@ -807,6 +824,13 @@ def main(argv: list[str] | None = None) -> int:
                 json.dumps({"query": GRAPHQL_PAGE}),
             ),
             "rest": Target("rest", f"{base}/api/v1/products?limit={PAGE_SIZE}", headers=auth),
+            "same": Target(
+                "same",
+                f"{base}/graphql",
+                "POST",
+                {**auth, "Content-Type": "application/json"},
+                json.dumps(rest_operation_request()),
+            ),
             "healthz": Target("healthz", f"{base}/healthz"),
             "me": Target("me", f"{base}/api/v1/auth/me", headers=auth),
         }
