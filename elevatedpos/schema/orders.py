@@ -53,18 +53,34 @@ class OrderModifier:
     price_delta: Money
 
 
-@strawberry.type
-class OrderLineItem(Node):
+@strawberry.interface(description="A line as pricing leaves it: saved on an order or previewed")
+class PricedLine:
     product_id: strawberry.ID
     variant_id: strawberry.ID | None
     name: str
     sku: str
     quantity: int
-    unit_price: Money
+    unit_price: Money = strawberry.field(description="Per unit, modifiers included")
     modifiers: list[OrderModifier]
     discount: Money
-    tax: Money
+    tax: Money = strawberry.field(description="The GST inside the discounted line total")
     total: Money
+
+
+def _modifiers(modifiers: Any, currency: str) -> list[OrderModifier]:
+    """(option id, name, price delta) triples as GraphQL modifiers."""
+    return [
+        OrderModifier(
+            option_id=strawberry.ID(str(option_id)),
+            name=name,
+            price_delta=Money.of(delta, currency),
+        )
+        for option_id, name, delta in modifiers
+    ]
+
+
+@strawberry.type
+class OrderLineItem(PricedLine, Node):
     refunded_quantity: int = strawberry.field(description="Units given back by refunds")
     row: strawberry.Private[Any] = None
 
@@ -88,14 +104,9 @@ class OrderLineItem(Node):
             sku=row.sku,
             quantity=row.quantity,
             unit_price=Money.of(row.unit_price, currency),
-            modifiers=[
-                OrderModifier(
-                    option_id=strawberry.ID(m["optionId"]),
-                    name=m["name"],
-                    price_delta=Money.of(m["priceDelta"], currency),
-                )
-                for m in row.modifiers
-            ],
+            modifiers=_modifiers(
+                ((m["optionId"], m["name"], m["priceDelta"]) for m in row.modifiers), currency
+            ),
             discount=Money.of(row.discount, currency),
             tax=Money.of(row.tax, currency),
             total=Money.of(row.total, currency),
@@ -313,17 +324,8 @@ class OrderPreview:
 
 
 @strawberry.type
-class OrderPreviewLine:
-    product_id: strawberry.ID
-    variant_id: strawberry.ID | None
-    name: str
-    sku: str
-    quantity: int
-    unit_price: Money
-    modifiers: list[OrderModifier]
-    discount: Money
-    tax: Money
-    total: Money
+class OrderPreviewLine(PricedLine):
+    pass
 
 
 @strawberry.input
@@ -402,14 +404,9 @@ def preview_from(priced: Any) -> OrderPreview:
                 sku=li.sku,
                 quantity=li.quantity,
                 unit_price=Money.of(li.unit_price, cur),
-                modifiers=[
-                    OrderModifier(
-                        option_id=strawberry.ID(str(m.option_id)),
-                        name=m.name,
-                        price_delta=Money.of(m.price_delta, cur),
-                    )
-                    for m in li.modifiers
-                ],
+                modifiers=_modifiers(
+                    ((m.option_id, m.name, m.price_delta) for m in li.modifiers), cur
+                ),
                 discount=Money.of(li.discount, cur),
                 tax=Money.of(li.tax, cur),
                 total=Money.of(li.total, cur),
