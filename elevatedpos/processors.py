@@ -36,11 +36,8 @@ class Processor(Protocol):
     async def refund(self, reference: str, amount: int) -> Outcome: ...
 
 
-class CashProcessor:
-    name = "cash"
-
-    async def authorize(self, amount: int, currency: str) -> Outcome:
-        return Outcome(True, f"cash_{uuid.uuid4().hex}")
+class _InProcess:
+    """Capture, void and refund as an in-process processor does them: always approved."""
 
     async def capture(self, reference: str, amount: int) -> Outcome:
         return Outcome(True, reference)
@@ -52,7 +49,14 @@ class CashProcessor:
         return Outcome(True, reference)
 
 
-class SimulatedCardProcessor:
+class CashProcessor(_InProcess):
+    name = "cash"
+
+    async def authorize(self, amount: int, currency: str) -> Outcome:
+        return Outcome(True, f"cash_{uuid.uuid4().hex}")
+
+
+class SimulatedCardProcessor(_InProcess):
     name = "simulated"
     DECLINE_CENTS = 13
 
@@ -60,15 +64,6 @@ class SimulatedCardProcessor:
         if amount % 100 == self.DECLINE_CENTS:
             return Outcome(False, None, "card_declined")
         return Outcome(True, f"sim_{uuid.uuid4().hex}")
-
-    async def capture(self, reference: str, amount: int) -> Outcome:
-        return Outcome(True, reference)
-
-    async def void(self, reference: str) -> Outcome:
-        return Outcome(True, reference)
-
-    async def refund(self, reference: str, amount: int) -> Outcome:
-        return Outcome(True, reference)
 
 
 PROCESSORS: dict[str, Processor] = {
