@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, select, text, update
 from sqlalchemy import insert as insert_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -243,6 +243,12 @@ async def transfer_inventory(
     return [changes["transfer_out"], changes["transfer_in"]], item.product
 
 
+_QUEUE_FOR_ITEMS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0))"
+    " FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS queued"
+)
+
+
 @dataclass(frozen=True)
 class StockDelta:
     """One stock item's change in a batch (a sale, void or restock of several lines)."""
@@ -308,6 +314,13 @@ async def change_stock_batch(
             .on_conflict_do_nothing(index_elements=["location_id", "item_id"])
         )
     ids = [d.item_id for d in items]
+    if session.get_bind().dialect.name == "postgresql":
+        # Queue on advisory locks first: PostgreSQL's lock manager grants them in arrival
+        # order, while waiters on a hot row's lock may be overtaken again and again (a sale
+        # of the café's best seller could wait seconds). Keys are taken in item order.
+        await session.execute(
+            _QUEUE_FOR_ITEMS, {"keys": [f"stock:{location_id}:{d.item_id}" for d in items]}
+        )
     locked = (
         await session.execute(
             select(t.c.item_id, t.c.on_hand)
