@@ -156,22 +156,34 @@ async def change_stock(
         created_at=now,
     )
     session.add(movement)
-    if product.track_inventory and crossed_reorder_point(
-        level.on_hand - delta, level.on_hand, product.reorder_point
-    ):
+    _record_low_stock(
+        session, product, item.variant_id, location_id, level.on_hand - delta, level.on_hand
+    )
+    return StockChange(level, movement)
+
+
+def _record_low_stock(
+    session: AsyncSession,
+    product: Any,
+    variant_id: uuid.UUID | None,
+    location_id: uuid.UUID,
+    before: int,
+    after: int,
+) -> None:
+    """`inventory.low_stock` when a tracked level crosses its reorder point going down."""
+    if product.track_inventory and crossed_reorder_point(before, after, product.reorder_point):
         record_event(
             session,
             product.org_id,
             "inventory.low_stock",
             {
                 "productId": str(product.id),
-                "variantId": str(item.variant_id) if item.variant_id else None,
+                "variantId": str(variant_id) if variant_id else None,
                 "locationId": str(location_id),
-                "onHand": level.on_hand,
+                "onHand": after,
                 "reorderPoint": product.reorder_point,
             },
         )
-    return StockChange(level, movement)
 
 
 def _note_errors(note: str | None) -> list[FieldError]:
@@ -363,20 +375,6 @@ async def change_stock_batch(
     ]
     await session.execute(insert_rows(InventoryMovement.__table__), movements)
     for d in items:
-        before, after = on_hand[d.item_id], on_hand[d.item_id] + d.delta
-        if d.product.track_inventory and crossed_reorder_point(
-            before, after, d.product.reorder_point
-        ):
-            record_event(
-                session,
-                org_id,
-                "inventory.low_stock",
-                {
-                    "productId": str(d.product.id),
-                    "variantId": str(d.variant_id) if d.variant_id else None,
-                    "locationId": str(location_id),
-                    "onHand": after,
-                    "reorderPoint": d.product.reorder_point,
-                },
-            )
+        before = on_hand[d.item_id]
+        _record_low_stock(session, d.product, d.variant_id, location_id, before, before + d.delta)
     return movements

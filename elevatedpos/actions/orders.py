@@ -46,6 +46,7 @@ from elevatedpos.events.outbox import record_event
 from elevatedpos.processors import processor
 from elevatedpos.rules import discounts, pricing
 from elevatedpos.rules.orders import check_move
+from elevatedpos.rules.versioning import check_version
 from elevatedpos.schema.scalars import format_datetime
 
 MAX_LINES = 100
@@ -496,8 +497,6 @@ async def update_order_status(
     expected_version: int | None,
 ) -> Order:
     """Complete or void an open order (the only moves a client makes); 409 for any other."""
-    from elevatedpos.rules.versioning import check_version
-
     if note is not None and len(note) > MAX_NOTE:
         raise ValidationFailed([FieldError("note", f"note must be at most {MAX_NOTE} characters")])
     async with db.write() as session:

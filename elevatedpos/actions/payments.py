@@ -13,10 +13,16 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elevatedpos.actions.orders import _order_lines, _put_back, history_entry, order_payload
+from elevatedpos.actions.orders import (
+    _order_lines,
+    _put_back,
+    history_entry,
+    money,
+    order_payload,
+)
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import Order, OrderLine, Payment, PaymentMethod, Refund
-from elevatedpos.db.scoping import parse_uuid
+from elevatedpos.db.scoping import parse_uuid, require_in_org
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import Conflict, FieldError, NotFound, ValidationFailed
 from elevatedpos.events.outbox import record_event
@@ -47,11 +53,11 @@ def payment_payload(payment: Payment) -> dict[str, Any]:
     return {
         "id": str(payment.id),
         "orderId": str(payment.order_id),
-        "amount": {"amount": payment.amount, "currency": payment.currency},
+        "amount": money(payment.amount, payment.currency),
         "method": payment.method,
         "status": payment.status,
-        "capturedAmount": {"amount": payment.captured_amount, "currency": payment.currency},
-        "refundedAmount": {"amount": payment.refunded_amount, "currency": payment.currency},
+        "capturedAmount": money(payment.captured_amount, payment.currency),
+        "refundedAmount": money(payment.refunded_amount, payment.currency),
         "failureReason": payment.failure_reason,
         "createdAt": format_datetime(payment.created_at),
         "capturedAt": format_datetime(payment.captured_at) if payment.captured_at else None,
@@ -86,17 +92,14 @@ async def _lock_order(
     session: AsyncSession, org_id: uuid.UUID, order_id: Any, *, field: str | None = None
 ) -> Order:
     """The order, locked; 422 on `field` (a body reference) or 404 (a path) when missing."""
-    oid = parse_uuid(order_id)
-    order = None
-    if oid is not None:
-        order = await session.scalar(
-            select(Order).where(Order.org_id == org_id, Order.id == oid).with_for_update()
-        )
-    if order is None:
+    try:
+        return await require_in_org(session, Order, order_id, org_id, "order", lock=True)
+    except NotFound:
         if field is None:
-            raise NotFound("order not found")
-        raise ValidationFailed([FieldError(field, f"{field} does not name an existing order")])
-    return order
+            raise
+        raise ValidationFailed(
+            [FieldError(field, f"{field} does not name an existing order")]
+        ) from None
 
 
 async def create_payment(

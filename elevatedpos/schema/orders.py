@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -419,9 +418,3 @@ def preview_from(priced: Any) -> OrderPreview:
         total=Money.of(priced.total, cur),
         campaign_ids=[strawberry.ID(str(c)) for c in priced.campaign_ids],
     )
-
-
-def uuid_or_none(value: Any) -> uuid.UUID | None:
-    from elevatedpos.db.scoping import parse_uuid
-
-    return parse_uuid(value) if value is not None else None
