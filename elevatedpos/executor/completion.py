@@ -54,11 +54,12 @@ def _made_by_strawberry(is_type_of: Any) -> bool:
 class Completion:
     """Completes a resolved value for one position type; may return an awaitable."""
 
-    __slots__ = ("needs_info", "non_null")
+    __slots__ = ("needs_info", "non_null", "pure")
 
     def __init__(self, needs_info: bool, non_null: bool = False) -> None:
         self.needs_info = needs_info
         self.non_null = non_null
+        self.pure: bool | None = None  # see `is_pure`
 
     def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
         raise NotImplementedError
@@ -314,12 +315,13 @@ class ListCompletion(Completion):
 
         Those that need no load (or cannot compute a key) finish first, in item order; the
         others when their key's future settles: loader by loader, futures in the order their
-        keys were first asked for, and the items sharing a future in item order.
+        keys were first asked for, and the items sharing a future in item order. Each key is
+        asked for once; a value whose build ignores the source is built and completed once.
         """
         context = run.context_value
         later: list[Awaitable[None]] = []
-        # loader -> future -> the entries waiting on it (dicts keep first-seen order)
-        waiting: dict[int, dict[int, tuple[Any, list[Any]]]] = {}
+        # loader -> key -> (its future, the entries waiting on it); dicts keep first-seen order
+        waiting: dict[Any, dict[Any, tuple[Any, list[Any]]]] = {}
         loaders: dict[Any, Any] = {}
         for entry in collector.entries:
             field, source = entry[0], entry[1]
@@ -327,24 +329,24 @@ class ListCompletion(Completion):
             try:
                 wanted = spec.key(source)
                 if wanted is NO_LOAD:
-                    self._complete_entry(run, entry, None, later, path, nulled)
+                    self._complete_entry(run, entry, None, later, path, nulled, None)
+                    continue
+                keys = waiting.get(spec.loader)
+                if keys is None:
+                    keys = waiting[spec.loader] = {}
+                group = keys.get(wanted)
+                if group is not None:
+                    group[1].append(entry)
                     continue
                 loader = loaders.get(spec.loader)
                 if loader is None:
                     loader = loaders[spec.loader] = context.loader(spec.loader)
-                future = loader.load(wanted)
+                keys[wanted] = (loader.load(wanted), [entry])
             except Exception as raw_error:
                 self._entry_failed(run, entry, _entry_path(entry), raw_error, path, nulled)
-                continue
-            futures = waiting.setdefault(id(loader), {})
-            group = futures.get(id(future))
-            if group is None:
-                futures[id(future)] = (future, [entry])
-            else:
-                group[1].append(entry)
         try:
-            for futures in waiting.values():
-                for future, entries in futures.values():
+            for keys in waiting.values():
+                for future, entries in keys.values():
                     try:
                         loaded = await future
                     except Exception as raw_error:
@@ -352,12 +354,13 @@ class ListCompletion(Completion):
                             path_of = _entry_path(entry)
                             self._entry_failed(run, entry, path_of, raw_error, path, nulled)
                         continue
+                    shared: dict[Any, Any] | None = {} if len(entries) > 1 else None
                     for entry in entries:
-                        self._complete_entry(run, entry, loaded, later, path, nulled)
+                        self._complete_entry(run, entry, loaded, later, path, nulled, shared)
         except BaseException:
             # The list failed: the loads nobody will await still have their errors observed.
-            for futures in waiting.values():
-                for future, _ in futures.values():
+            for keys in waiting.values():
+                for future, _ in keys.values():
                     future.add_done_callback(_observe)
             for awaitable in later:
                 if iscoroutine(awaitable):
@@ -374,19 +377,33 @@ class ListCompletion(Completion):
         later: list[Awaitable[None]],
         path: Path,
         nulled: set[int],
+        shared: dict[Any, Any] | None,
     ) -> None:
+        """Build and complete one entry's value; `shared` holds, per field, a completed value
+        other entries of the same loaded value may take (a pure completion, without errors)."""
         field, source, parent_path, results, index = entry
         if index in nulled:
             return
+        shareable = shared is not None and field.loaded.by_value and is_pure(field.completion)
+        if shareable:
+            assert shared is not None
+            done = shared.get(field, _NOT_YET)
+            if done is not _NOT_YET:
+                results[field.key] = done
+                return
         field_path = Path(parent_path, field.key, field.parent_name)
         try:
             value = field.loaded.build(source, loaded)
             info = run.info(field, field_path) if field.completion.needs_info else None
+            errors = len(run.errors)
             done = field.completion.complete(run, value, field_path, info)
             if type(done) not in PLAIN and is_awaitable(done):
                 later.append(self._await_entry(run, entry, field_path, done, path, nulled))
                 return
             results[field.key] = done
+            if shareable and len(run.errors) == errors:
+                assert shared is not None
+                shared[field] = done
         except Exception as raw_error:
             self._entry_failed(run, entry, field_path, raw_error, path, nulled)
 
@@ -495,6 +512,37 @@ class ListCompletion(Completion):
             run.field_error(raw_error, self.nodes, item_path, self.item.non_null)
             return None
         return value
+
+
+_NOT_YET: Any = object()
+
+
+def is_pure(completion: Completion) -> bool:
+    """Whether completing a value gives a result that depends on that value only and
+    touches nothing else: leaves, and objects whose fields are all attributes of them
+    (or `__typename`) with pure completions in turn. Memoized on the completion."""
+    known = completion.pure
+    if known is not None:
+        return known
+    completion.pure = False  # a type reached again through itself is not known pure
+    if isinstance(completion, NonNullCompletion):
+        result = is_pure(completion.inner)
+    elif isinstance(completion, LeafCompletion):
+        result = True
+    elif isinstance(completion, ListCompletion):
+        result = not completion.accepts and is_pure(completion.item)
+    elif type(completion) is ObjectCompletion:
+        from elevatedpos.executor.fields import FieldKind
+
+        result = all(
+            f.kind is FieldKind.TYPENAME
+            or (f.kind is FieldKind.ATTRIBUTE and is_pure(f.completion))
+            for f in completion.plan.fields
+        )
+    else:
+        result = False
+    completion.pure = result
+    return result
 
 
 def _observe(future: Any) -> None:

@@ -48,7 +48,7 @@ class Category(Node):
     @loaded_field(
         category_by_id,
         lambda c: NO_LOAD if c.parent_id is None else c.row.parent_id,
-        lambda c, row: None if row is None else Category.from_row(row),
+        lambda row: None if row is None else Category.from_row(row),
     )
     async def parent(self, info: Info) -> Category | None: ...
 
@@ -106,7 +106,7 @@ class ModifierGroup(Node):
     @loaded_field(
         options_by_group,
         lambda g: g.row.id,
-        lambda g, rows: [ModifierOption.from_row(r) for r in rows],
+        lambda rows: [ModifierOption.from_row(r) for r in rows],
     )
     async def options(self, info: Info) -> list[ModifierOption]: ...
 
@@ -151,7 +151,7 @@ class Product(Node):
     @loaded_field(
         modifier_groups_by_product,
         lambda p: p.row.id,
-        lambda p, rows: [strawberry.ID(str(r.id)) for r in rows],
+        lambda rows: [strawberry.ID(str(r.id)) for r in rows],
     )
     async def modifier_group_ids(self, info: Info) -> list[strawberry.ID]: ...
 
@@ -159,7 +159,7 @@ class Product(Node):
     @loaded_field(
         modifier_groups_by_product,
         lambda p: p.row.id,
-        lambda p, rows: [ModifierGroup.from_row(r) for r in rows],
+        lambda rows: [ModifierGroup.from_row(r) for r in rows],
     )
     async def modifier_groups(self, info: Info) -> list[ModifierGroup]: ...
 
@@ -167,7 +167,7 @@ class Product(Node):
     @loaded_field(
         category_by_id,
         lambda p: NO_LOAD if p.category_id is None else p.row.category_id,
-        lambda p, row: None if row is None else Category.from_row(row),
+        lambda row: None if row is None else Category.from_row(row),
     )
     async def category(self, info: Info) -> Category | None: ...
 
