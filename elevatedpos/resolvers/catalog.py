@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from typing import Any
 
 import strawberry
-from sqlalchemy import bindparam, false, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, false, or_, select
 
 from elevatedpos.actions import catalog as actions
 from elevatedpos.db.models import (
@@ -26,9 +26,16 @@ from elevatedpos.db.models import (
 from elevatedpos.db.models import (
     Product as ProductRow,
 )
+from elevatedpos.db.models import (
+    ProductModifierGroup as ProductModifierGroupRow,
+)
+from elevatedpos.db.models import (
+    Variant as VariantRow,
+)
 from elevatedpos.db.pagination import first_page, keyset_page
 from elevatedpos.db.scoping import org_rows, parse_uuid, require_in_org
 from elevatedpos.db.search import contains_text
+from elevatedpos.resolvers.loaders import category_by_id
 from elevatedpos.schema.catalog import (
     Category,
     CreateCategoryInput,
@@ -99,13 +106,47 @@ async def price_lists_by_ids(ctx: Context, rows: list[Any]) -> list[PriceList]:
     ]
 
 
-_PRODUCT_KEYS = [ProductRow.__table__.c.name, ProductRow.__table__.c.id]
-_FIRST_PRODUCTS = (
-    select(ProductRow.__table__)
-    .where(
-        ProductRow.__table__.c.org_id == bindparam("org_id"),
-        ProductRow.__table__.c.status == bindparam("status"),
+_P, _C = ProductRow.__table__, CategoryRow.__table__
+_PRODUCT_KEYS = [_P.c.name, _P.c.id]
+# A products page brings along what its items' nested fields would load next: each
+# product's category row (one LEFT JOIN: the category loader is primed, no second round
+# trip) and whether it has variants or modifier groups at all (their loaders are asked only
+# for products that do). See `Product.variants` and friends.
+_CATEGORY_FROM = len(_P.c)
+JoinedCategory = namedtuple("JoinedCategory", [c.key for c in _C.c])  # type: ignore[misc]
+
+
+def _products_page(*where: Any) -> Select[Any]:
+    variants, links = VariantRow.__table__, ProductModifierGroupRow.__table__
+    return (
+        select(
+            _P,
+            *(c.label(f"category__{c.key}") for c in _C.c),
+            exists().where(variants.c.product_id == _P.c.id).label("has_variants"),
+            exists().where(links.c.product_id == _P.c.id).label("has_modifier_groups"),
+        )
+        .select_from(
+            _P.outerjoin(_C, and_(_C.c.id == _P.c.category_id, _C.c.org_id == _P.c.org_id))
+        )
+        .where(*where)
     )
+
+
+def _prime_categories(ctx: Context, rows: list[Any]) -> None:
+    """Give the request's category loader the categories the page's rows carry."""
+    loader = ctx.loader(category_by_id)
+    end = _CATEGORY_FROM + len(_C.c)
+    seen: set[Any] = set()
+    for row in rows:
+        category_id = row.category_id
+        if category_id is None or category_id in seen or row[_CATEGORY_FROM] is None:
+            continue
+        seen.add(category_id)
+        loader.prime(category_id, JoinedCategory._make(row[_CATEGORY_FROM:end]))
+
+
+_FIRST_PRODUCTS = (
+    _products_page(_P.c.org_id == bindparam("org_id"), _P.c.status == bindparam("status"))
     .order_by(*_PRODUCT_KEYS)
     .limit(bindparam("limit"))
 )
@@ -125,7 +166,7 @@ class CatalogQuery:
         filter: ProductFilter | None = None,
     ) -> Connection[Product]:
         ctx = info.context
-        t = ProductRow.__table__
+        t = _P
         f = filter or ProductFilter()
         status = (f.status or ProductStatus.ACTIVE).value
         if not f.search and f.category_id is None and after is None:
@@ -138,8 +179,9 @@ class CatalogQuery:
                     _PRODUCT_KEYS,
                     first=first,
                 )
+            _prime_categories(ctx, page.items)
             return Connection[Product].from_page(page, Product.from_row)
-        stmt = org_rows(ProductRow, ctx.org_id).where(t.c.status == status)
+        stmt = _products_page(t.c.org_id == ctx.org_id, t.c.status == status)
         if f.search:
             stmt = stmt.where(
                 or_(contains_text(t.c.name, f.search), contains_text(t.c.sku, f.search))
@@ -150,7 +192,8 @@ class CatalogQuery:
                 t.c.category_id == category_id if category_id is not None else false()
             )
         async with ctx.runtime.db.reader() as connection:
-            page = await keyset_page(connection, stmt, [t.c.name, t.c.id], first=first, after=after)
+            page = await keyset_page(connection, stmt, _PRODUCT_KEYS, first=first, after=after)
+        _prime_categories(ctx, page.items)
         return Connection[Product].from_page(page, Product.from_row)
 
     @strawberry.field(description="One product by id", permission_classes=READ)

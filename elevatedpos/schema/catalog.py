@@ -139,27 +139,29 @@ class Product(Node):
     row: strawberry.Private[Any] = None
 
     # Loaded fields: one dataloader key each (a compiled plan loads a page's keys at once).
+    # A row of a products page says whether there is anything to load (`has_variants`,
+    # `has_modifier_groups`); other rows do not, and load.
     @strawberry.field(description="Sizes and other sellable variations, in order")
     @loaded_field(
         variants_by_product,
-        lambda p: p.row.id,
-        lambda p, rows: [Variant.from_row(r, p.price.currency) for r in rows],
+        lambda p: p.row.id if getattr(p.row, "has_variants", True) else NO_LOAD,
+        lambda p, rows: [Variant.from_row(r, p.price.currency) for r in rows or ()],
     )
     async def variants(self, info: Info) -> list[Variant]: ...
 
     @strawberry.field
     @loaded_field(
         modifier_groups_by_product,
-        lambda p: p.row.id,
-        lambda rows: [strawberry.ID(str(r.id)) for r in rows],
+        lambda p: p.row.id if getattr(p.row, "has_modifier_groups", True) else NO_LOAD,
+        lambda rows: [strawberry.ID(str(r.id)) for r in rows or ()],
     )
     async def modifier_group_ids(self, info: Info) -> list[strawberry.ID]: ...
 
     @strawberry.field
     @loaded_field(
         modifier_groups_by_product,
-        lambda p: p.row.id,
-        lambda rows: [ModifierGroup.from_row(r) for r in rows],
+        lambda p: p.row.id if getattr(p.row, "has_modifier_groups", True) else NO_LOAD,
+        lambda rows: [ModifierGroup.from_row(r) for r in rows or ()],
     )
     async def modifier_groups(self, info: Info) -> list[ModifierGroup]: ...
 
