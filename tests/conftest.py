@@ -198,15 +198,23 @@ def count_statements(runtime: Runtime) -> Callable[[], Any]:
 
     from sqlalchemy import event
 
+    from elevatedpos.db.rows import listen_direct, unlisten_direct
+
     @contextmanager
     def counting() -> Any:
         counter = StatementCounter()
         engine = runtime.db.engine.sync_engine
+
+        def direct(sql: str, arguments: Any) -> None:  # prebuilt selects run on asyncpg
+            counter(None, None, sql)
+
         event.listen(engine, "before_cursor_execute", counter)
+        listen_direct(engine, direct)
         try:
             yield counter
         finally:
             event.remove(engine, "before_cursor_execute", counter)
+            unlisten_direct(engine, direct)
 
     return counting
 

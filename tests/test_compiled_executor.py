@@ -873,7 +873,7 @@ async def test_failing_loads_match(
     real_fetch = loaders._fetch
 
     async def fetch(ctx: Any, stmt: Any, params: Any = None) -> Any:
-        sql = str(stmt)
+        sql = str(getattr(stmt, "stmt", stmt))  # a Prepared statement or a select
         for name in failing.split("+"):
             if f"FROM {name} " in sql or f"JOIN {name} " in sql:
                 raise RuntimeError(f"{name} are unavailable")

@@ -15,6 +15,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from elevatedpos.db.rows import Prepared, plain_rows
 from elevatedpos.errors import field_error
 
 T = TypeVar("T")
@@ -125,15 +126,15 @@ async def keyset_page(
             row_key < tuple_(*position) if descending else row_key > tuple_(*position)
         )
     order = [k.desc() for k in keys] if descending else list(keys)
-    rows = list((await session.execute(stmt.order_by(*order).limit(limit + 1))).all())
+    rows = plain_rows(await session.execute(stmt.order_by(*order).limit(limit + 1)))
     has_next = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, RowCursors(rows, [k.key for k in keys]), has_next, limit)
 
 
 async def first_page(
-    session: AsyncSession | AsyncConnection,
-    stmt: Any,
+    connection: AsyncConnection,
+    stmt: Prepared,
     params: dict[str, Any],
     keys: list[ColumnElement[Any]],
     *,
@@ -143,7 +144,7 @@ async def first_page(
     the bound parameter `limit`: the same page `keyset_page` gives, without rebuilding and
     cache-keying the statement on every request."""
     limit = check_first(first)
-    rows = list((await session.execute(stmt, {**params, "limit": limit + 1})).all())
+    rows = await stmt.rows(connection, {**params, "limit": limit + 1})
     has_next = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, RowCursors(rows, [k.key for k in keys]), has_next, limit)

@@ -33,6 +33,7 @@ from elevatedpos.db.models import (
     Variant as VariantRow,
 )
 from elevatedpos.db.pagination import first_page, keyset_page
+from elevatedpos.db.rows import Prepared
 from elevatedpos.db.scoping import org_rows, parse_uuid, require_in_org
 from elevatedpos.db.search import contains_text
 from elevatedpos.resolvers.loaders import category_by_id
@@ -145,7 +146,7 @@ def _prime_categories(ctx: Context, rows: list[Any]) -> None:
         loader.prime(category_id, JoinedCategory._make(row[_CATEGORY_FROM:end]))
 
 
-_FIRST_PRODUCTS = (
+_FIRST_PRODUCTS = Prepared(
     _products_page(_P.c.org_id == bindparam("org_id"), _P.c.status == bindparam("status"))
     .order_by(*_PRODUCT_KEYS)
     .limit(bindparam("limit"))

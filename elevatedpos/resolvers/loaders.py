@@ -31,14 +31,19 @@ from elevatedpos.db.models import (
     Refund,
     Variant,
 )
+from elevatedpos.db.rows import Prepared, plain_rows
 from elevatedpos.schema.context import Context
 
 Rows = Sequence[Any]
 
 
-async def _fetch(ctx: Context, stmt: Select[Any], params: dict[str, Any] | None = None) -> Rows:
+async def _fetch(
+    ctx: Context, stmt: Select[Any] | Prepared, params: dict[str, Any] | None = None
+) -> Rows:
     async with ctx.runtime.db.reader() as connection:
-        return (await connection.execute(stmt, params)).all()
+        if isinstance(stmt, Prepared):
+            return await stmt.rows(connection, params or {})
+        return plain_rows(await connection.execute(stmt, params))
 
 
 def _among(column: Any, sqlite: bool) -> ColumnElement[bool]:
@@ -56,13 +61,13 @@ class _Statement:
 
     def __init__(self, build: Callable[[Callable[[Any], ColumnElement[bool]]], Select[Any]]):
         self._build = build
-        self._made: dict[bool, Select[Any]] = {}
+        self._made: dict[bool, Prepared] = {}
 
     async def rows(self, ctx: Context, keys: list[Any]) -> Rows:
         sqlite = ctx.runtime.db.is_sqlite
         stmt = self._made.get(sqlite)
         if stmt is None:
-            stmt = self._made[sqlite] = self._build(lambda column: _among(column, sqlite))
+            stmt = self._made[sqlite] = Prepared(self._build(lambda column: _among(column, sqlite)))
         return await _fetch(ctx, stmt, {"org_id": ctx.org_id, "keys": keys})
 
 
