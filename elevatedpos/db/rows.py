@@ -44,6 +44,8 @@ def listen_direct(engine: Engine, callback: Callable[[str, list[Any]], None]) ->
 
 def unlisten_direct(engine: Engine, callback: Callable[[str, list[Any]], None]) -> None:
     _LISTENERS.get(engine.pool, []).remove(callback)
+
+
 _CLASSES: dict[tuple[str, ...], Any] = {}
 _MAX_CLASSES = 512  # statements are few; beyond this (never expected) rows stay as they are
 

@@ -84,6 +84,7 @@ class PlanCompiler:
         )
         plan = ObjectPlan(root_type)
         plan.fields = self._fields(root_type, collected)
+        plan.specialize()
         return plan
 
     def _object(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> ObjectPlan:
@@ -97,6 +98,7 @@ class PlanCompiler:
                 details,
             )  # fmt: skip
             plan.fields = self._fields(object_type, collected)
+            plan.specialize()
         return plan
 
     def _fields(

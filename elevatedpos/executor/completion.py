@@ -155,14 +155,14 @@ class ObjectCompletion(Completion):
                 return self._complete_after_check(run, value, path, matches)
             if not matches:
                 raise self._invalid(value)
-        return self.plan.execute(run, value, path)
+        return self.plan.execute_fields(run, value, path)
 
     async def _complete_after_check(
         self, run: Run, value: Any, path: Path, matches: Awaitable[bool]
     ) -> Any:
         if not await matches:
             raise self._invalid(value)
-        result = self.plan.execute(run, value, path)
+        result = self.plan.execute_fields(run, value, path)
         return await result if is_awaitable(result) else result
 
     def _invalid(self, value: Any) -> GraphQLError:
@@ -271,6 +271,8 @@ class ListCompletion(Completion):
             raise value
         if value is None or value is Undefined:
             return None
+        if type(value) is list:  # what resolvers return nearly always: skip the ABC checks
+            return self._complete_iterable(run, value, path, info)
         if is_async_iterable(value):
             return self._complete_async_iterator(run, value.__aiter__(), path, info)
         if not is_iterable(value):

@@ -21,6 +21,7 @@ from graphql.pyutils import Path, gather_with_cancel, is_awaitable
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from elevatedpos.executor.batch import LoadedField
+from elevatedpos.executor.codegen import specialize
 from elevatedpos.executor.completion import PLAIN, Completion, Info
 
 if TYPE_CHECKING:
@@ -187,12 +188,19 @@ class FieldPlan:
             return None
         return completed
 
+    def complete_attribute(self, run: Run, value: Any, parent_path: Path | None) -> Any:
+        """An attribute's value that is not of its leaf's fast type: an object of the
+        field's own class goes straight to its plan, anything else to `complete`."""
+        if type(value) is self.object_class and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None:
+            return self.complete_object(run, value, parent_path)
+        return self.complete(run, value, parent_path)
+
     def complete_object(self, run: Run, value: Any, parent_path: Path | None) -> Any:
         """`complete` for an instance of `object_class`: straight to the object's plan."""
         path = self.path(parent_path)
         assert self.object_plan is not None
         try:
-            completed = self.object_plan.execute(run, value, path)
+            completed = self.object_plan.execute_fields(run, value, path)
         except Exception as raw_error:
             run.field_error(raw_error, self.nodes, path, self.non_null)
             return None
@@ -223,12 +231,19 @@ class FieldPlan:
 class ObjectPlan:
     """The grouped field set of one object type under one selection, in response order."""
 
-    __slots__ = ("fields", "object_type", "type_name")
+    __slots__ = ("execute_fields", "fields", "object_type", "type_name")
 
     def __init__(self, object_type: GraphQLObjectType) -> None:
         self.object_type = object_type
         self.type_name = object_type.name
         self.fields: tuple[FieldPlan, ...] = ()
+        # `execute`, or the function written for these fields once they are known.
+        self.execute_fields: Callable[[Run, Any, Path | None], Any] = self.execute
+
+    def specialize(self) -> None:
+        """Replace the loop of `execute` by a function written for `fields`."""
+        written = specialize(self, _gather_fields)
+        self.execute_fields = written if written is not None else self.execute
 
     def execute(self, run: Run, source: Any, path: Path | None) -> Any:
         """graphql-core's `execute_fields`, with attribute leaves read and coerced inline."""
@@ -250,16 +265,7 @@ class ObjectPlan:
                         if not field.int_range or MIN_INT <= value <= MAX_INT:
                             results[field.key] = value
                             continue
-                    elif (
-                        type(value) is field.object_class
-                        and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
-                    ):
-                        result = field.complete_object(run, value, path)
-                        results[field.key] = result
-                        if type(result) is not dict:
-                            pending.append(field.key)
-                        continue
-                    result = field.complete(run, value, path)
+                    result = field.complete_attribute(run, value, path)
                 elif field.kind is FieldKind.TYPENAME:
                     results[field.key] = self.type_name
                     continue

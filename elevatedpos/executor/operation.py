@@ -110,7 +110,7 @@ class OperationPlan:
             if self.serial:
                 data = root.execute_serially(run, root_value, None)
             else:
-                data = root.execute(run, root_value, None)
+                data = root.execute_fields(run, root_value, None)
         except GraphQLError as error:
             run.add_error(error, None)
             return ExecutionResult(None, run.errors)

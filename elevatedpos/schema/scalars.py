@@ -9,7 +9,9 @@ from strawberry.types.scalar import ScalarDefinition
 
 
 def format_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # rows from PostgreSQL and SQLite come back in UTC already
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"  # isoformat of a UTC time ends in +00:00
 
 
 def parse_datetime(value: str) -> datetime:
