@@ -340,13 +340,14 @@ class ListCompletion(Completion):
         # loader -> key -> (its future, the entries waiting on it); dicts keep first-seen order
         waiting: dict[Any, dict[Any, tuple[Any, list[Any]]]] = {}
         loaders: dict[Any, Any] = {}
+        nothing_loaded: dict[Any, Any] = {}  # built from no value: shared like a loaded one
         for entry in collector.entries:
             field, source = entry[0], entry[1]
             spec = field.loaded
             try:
                 wanted = spec.key(source)
                 if wanted is NO_LOAD:
-                    self._complete_entry(run, entry, None, later, path, nulled, None)
+                    self._complete_entry(run, entry, None, later, path, nulled, nothing_loaded)
                     continue
                 keys = waiting.get(spec.loader)
                 if keys is None:

@@ -59,14 +59,32 @@ class Connection(Generic[T]):
 
     @classmethod
     def from_page(cls, page: Page[Any], to_node: Callable[[Any], T]) -> Connection[T]:
-        nodes = [to_node(item) for item in page.items]
-        cursors = page.cursors
+        """A connection whose edges are made only if something reads them (REST reads
+        `nodes`), each with its cursor encoded only if something reads that."""
+        connection = cls.__new__(cls)
+        connection.__dict__.update(
+            nodes=[to_node(item) for item in page.items],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            _cursors=page.cursors,
+        )
+        return connection
+
+
+class _LazyEdges:
+    """`Connection.edges` of a connection from `from_page`: made on first read, then an
+    ordinary attribute (a non-data descriptor: a connection made with edges keeps them)."""
+
+    def __get__(self, connection: Any, owner: Any = None) -> Any:
+        if connection is None:
+            raise AttributeError("edges")
+        state = connection.__dict__
+        nodes, cursors = state["nodes"], state["_cursors"]
         if isinstance(cursors, list):
             edges = [Edge(cursor=c, node=n) for n, c in zip(nodes, cursors, strict=True)]
         else:  # encoded on demand: most pages are read without their edges' cursors
             edges = [Edge.lazy(n, cursors, i) for i, n in enumerate(nodes)]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-            nodes=nodes,
-        )
+        state["edges"] = edges
+        return edges
+
+
+Connection.edges = _LazyEdges()  # type: ignore[assignment]  # after the dataclass is made
