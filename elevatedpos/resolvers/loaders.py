@@ -109,16 +109,23 @@ def _grouped(keys: list[uuid.UUID], rows: Rows, key: str) -> list[list[Any]]:
     return [groups.get(k, []) for k in keys]
 
 
-def _children(model: Any, parent: str, *order: str) -> Callable[[Context], DataLoader]:
-    """A loader of each parent's child rows (a list per key, in `order`)."""
+def _children(
+    model: Any, parent: str, *order: str, parent_columns: tuple[Any, ...] = ()
+) -> Callable[[Context], DataLoader]:
+    """A loader of each parent's child rows (a list per key, in `order`); `parent_columns`
+    (of the table `parent` points to) are joined onto every row."""
     table = model.__table__
-    statement = _Statement(
-        lambda among: (
-            select(table)
-            .where(table.c.org_id == ORG_ID, among(table.c[parent]))
-            .order_by(table.c[parent], *(table.c[o] for o in order))
+
+    def build(among: Callable[[Any], ColumnElement[bool]]) -> Select[Any]:
+        stmt = select(table, *parent_columns)
+        if parent_columns:
+            parent_table = parent_columns[0].table
+            stmt = stmt.join(parent_table, parent_table.c.id == table.c[parent])
+        return stmt.where(table.c.org_id == ORG_ID, among(table.c[parent])).order_by(
+            table.c[parent], *(table.c[o] for o in order)
         )
-    )
+
+    statement = _Statement(build)
 
     def factory(ctx: Context) -> DataLoader:
         async def batch(keys: list[uuid.UUID]) -> list[Any]:
@@ -130,7 +137,10 @@ def _children(model: Any, parent: str, *order: str) -> Callable[[Context], DataL
     return factory
 
 
-variants_by_product = _children(Variant, "product_id", "position", "id")
+# A variant's price is in its product's currency: it comes with each row.
+variants_by_product = _children(
+    Variant, "product_id", "position", "id", parent_columns=(Product.__table__.c.currency,)
+)
 options_by_group = _children(ModifierOption, "group_id", "position", "id")
 levels_by_product = _children(InventoryLevel, "product_id", "location_id", "item_id")
 lines_by_order = _children(OrderLine, "order_id", "position")

@@ -145,7 +145,7 @@ class Product(Node):
     @loaded_field(
         variants_by_product,
         lambda p: p.row.id if getattr(p.row, "has_variants", True) else NO_LOAD,
-        lambda p, rows: [Variant.from_row(r, p.price.currency) for r in rows or ()],
+        lambda rows: [Variant.from_row(r, r.currency) for r in rows or ()],
     )
     async def variants(self, info: Info) -> list[Variant]: ...
 
