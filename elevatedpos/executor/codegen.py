@@ -41,6 +41,8 @@ def _attribute(i: int, field: FieldPlan, out: list[str]) -> None:
     if field.fast_type is not None:
         if field.enum_names is not None:
             test, store = f"type(value) is T{i}", f"E{i}[value]"
+        elif field.fast_convert is not None:
+            test, store = f"type(value) is T{i}", f"C{i}(value)"
         elif field.int_range:
             test, store = f"type(value) is T{i} and {MIN_INT} <= value <= {MAX_INT}", "value"
         else:
@@ -93,6 +95,7 @@ def specialize(plan: ObjectPlan, gather: Callable[..., Any]) -> Callable[..., An
         namespace[f"K{i}"] = field.key
         namespace[f"T{i}"] = field.fast_type
         namespace[f"E{i}"] = field.enum_names
+        namespace[f"C{i}"] = field.fast_convert
         if field.kind is FieldKind.TYPENAME:
             out.append(f"        results[K{i}] = TYPE_NAME")
         elif field.kind is FieldKind.ATTRIBUTE:

@@ -13,6 +13,7 @@ from graphql import (
     GraphQLInt,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
     OperationDefinitionNode,
@@ -248,6 +249,13 @@ def _set_fast_leaf(field: FieldPlan, return_type: GraphQLOutputType) -> None:
     if fast is not None:
         field.fast_type = fast
         field.int_range = fast is int
+        return
+    serialize = getattr(leaf, "serialize", None)
+    exact = getattr(serialize, "exact_input", None)
+    if isinstance(leaf, GraphQLScalarType) and isinstance(exact, type):
+        # a serializer that takes exactly this type, never fails and never gives null
+        field.fast_type = exact
+        field.fast_convert = serialize
         return
     wrapped = getattr(leaf, "wrapped_cls", None)
     if isinstance(leaf, GraphQLEnumType) and wrapped is not None:

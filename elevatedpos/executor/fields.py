@@ -83,6 +83,7 @@ class FieldPlan:
         "definition",
         "direct",
         "enum_names",
+        "fast_convert",
         "fast_type",
         "getter",
         "int_range",
@@ -131,6 +132,8 @@ class FieldPlan:
         self.fast_type: type | None = None
         self.int_range = False
         self.enum_names: dict[Any, str] | None = None
+        # ...or a value of exactly this type whose output this function gives, never failing.
+        self.fast_convert: Callable[[Any], Any] | None = None
         # Object fast path: an instance of exactly this class needs no checks before its plan.
         self.object_class: type | None = None
         self.object_plan: ObjectPlan | None = None
@@ -261,6 +264,9 @@ class ObjectPlan:
                     if type(value) is field.fast_type:
                         if field.enum_names is not None:
                             results[field.key] = field.enum_names[value]
+                            continue
+                        if field.fast_convert is not None:
+                            results[field.key] = field.fast_convert(value)
                             continue
                         if not field.int_range or MIN_INT <= value <= MAX_INT:
                             results[field.key] = value

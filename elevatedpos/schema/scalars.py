@@ -26,6 +26,10 @@ def format_datetime(value: datetime) -> str:
     return text
 
 
+# For compiled plans: a `datetime` (exactly) always formats, to a string.
+format_datetime.exact_input = datetime  # type: ignore[attr-defined]
+
+
 def parse_datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
