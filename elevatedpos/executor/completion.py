@@ -41,21 +41,6 @@ if TYPE_CHECKING:
 Info = GraphQLResolveInfo | None
 # Completed values of these types are never awaitable: no need for graphql-core's test.
 PLAIN = frozenset({dict, list, str, int, float, bool, type(None)})
-# Strawberry object types met as list items: their instances are never awaitable either.
-_OBJECT_TYPES: set[type] = set()
-
-
-def _awaitable_item(value: Any) -> bool:
-    """graphql-core's `is_awaitable`, answered from the type for Strawberry objects (whose
-    attribute lookups may be costly: see `elevatedpos.schema.rows`)."""
-    kind = type(value)
-    if kind in _OBJECT_TYPES:
-        return False
-    if is_awaitable(value):
-        return True
-    if hasattr(kind, "__strawberry_definition__") and not hasattr(kind, "__await__"):
-        _OBJECT_TYPES.add(kind)
-    return False
 
 
 def _made_by_strawberry(is_type_of: Any) -> bool:
@@ -498,7 +483,7 @@ class ListCompletion(Completion):
         self, run: Run, item: Any, completed: list[Any], item_path: Path, info: Info
     ) -> bool:
         """Append the completed item (or an awaitable of it); True when it is awaitable."""
-        if _awaitable_item(item):
+        if is_awaitable(item):
             completed.append(self._complete_awaitable_item(run, item, item_path, info))
             return True
         try:

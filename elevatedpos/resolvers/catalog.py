@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 from typing import Any
 
 import strawberry
@@ -33,7 +33,7 @@ from elevatedpos.db.models import (
     Variant as VariantRow,
 )
 from elevatedpos.db.pagination import first_page, keyset_page
-from elevatedpos.db.rows import Prepared
+from elevatedpos.db.rows import Prepared, row_class
 from elevatedpos.db.scoping import org_rows, parse_uuid, require_in_org
 from elevatedpos.db.search import contains_text
 from elevatedpos.resolvers.loaders import category_by_id
@@ -114,7 +114,8 @@ _PRODUCT_KEYS = [_P.c.name, _P.c.id]
 # trip) and whether it has variants or modifier groups at all (their loaders are asked only
 # for products that do). See `Product.variants` and friends.
 _CATEGORY_FROM = len(_P.c)
-JoinedCategory = namedtuple("JoinedCategory", [c.key for c in _C.c])  # type: ignore[misc]
+# the same named tuple class the category loader's own rows have
+_CATEGORY_ROW = row_class(tuple(c.key for c in _C.c))
 
 
 def _products_page(*where: Any) -> Select[Any]:
@@ -143,7 +144,7 @@ def _prime_categories(ctx: Context, rows: list[Any]) -> None:
         if category_id is None or category_id in seen or row[_CATEGORY_FROM] is None:
             continue
         seen.add(category_id)
-        loader.prime(category_id, JoinedCategory._make(row[_CATEGORY_FROM:end]))
+        loader.prime(category_id, _CATEGORY_ROW._make(row[_CATEGORY_FROM:end]))
 
 
 _FIRST_PRODUCTS = Prepared(
