@@ -3,10 +3,21 @@
 A bucket holds at most `burst` tokens and refills at `limit / 60` tokens a second; a
 request takes `cost` tokens. The Redis store runs each decision as one Lua script, using
 the Redis server's clock, so every worker and host shares one bucket.
+
+Leases: while an org's bucket is more than half full, a worker takes a small block of
+tokens out of it in the same script (`LEASE_SECONDS` of the org's refill, at least
+`MIN_LEASE` tokens) and spends them on that org's next requests without asking Redis
+again. Every token a request spends was taken from the shared bucket atomically, so no
+worker ever lets through more than the bucket holds; a lease ends after `LEASE_SECONDS`
+and its unspent tokens go back to the bucket with the worker's next take. Small plans
+(under `MIN_LEASE` tokens per lease) and nearly empty buckets are charged one request at
+a time.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -14,12 +25,16 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+log = logging.getLogger("elevatedpos.ratelimit")
+
 PLAN_LIMITS: dict[str, tuple[int, int]] = {
     "starter": (100, 150),
     "growth": (500, 750),
     "pro": (2000, 3000),
 }
 PLANS = ("starter", "growth", "pro", "enterprise")
+LEASE_SECONDS = 0.05
+MIN_LEASE = 8
 
 
 def plan_limits(plan: str, rate_limit: int | None, burst: int | None) -> tuple[int, int]:
@@ -147,6 +162,8 @@ _TAKE_LUA = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local want = tonumber(ARGV[4] or '0')
+local give_back = tonumber(ARGV[5] or '0')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -158,19 +175,25 @@ if tokens == nil or ts == nil then
 end
 local elapsed = now - ts
 if elapsed < 0 then elapsed = 0 end
-tokens = math.min(capacity, tokens + elapsed * rate)
+tokens = math.min(capacity, tokens + elapsed * rate + give_back)
 local allowed = 0
 local retry = 0
+local leased = 0
 if tokens >= cost then
   tokens = tokens - cost
   allowed = 1
+  if want > 0 then
+    leased = math.min(want, math.floor(tokens - capacity / 2))
+    if leased < 0 then leased = 0 end
+    tokens = tokens - leased
+  end
 else
   retry = math.ceil((cost - tokens) / rate)
   if retry < 1 then retry = 1 end
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
-return {allowed, math.floor(tokens), retry}
+return {allowed, math.floor(tokens), retry, leased}
 """
 
 # The same take, refused without taking (-1) while the mark KEYS[2] exists: an
@@ -178,7 +201,7 @@ return {allowed, math.floor(tokens), retry}
 _TAKE_UNLESS_MARKED_LUA = (
     """
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  return {-1, 0, 0}
+  return {-1, 0, 0, 0}
 end
 """
     + _TAKE_LUA
@@ -219,8 +242,30 @@ return 0
 _OUTCOMES = (GO, WAIT, REFUSE)
 
 
+def lease_size(limit: int, burst: int) -> int:
+    """Tokens a worker may take ahead for an org: 0 when its plan is too small to lease."""
+    size = int(limit / 60.0 * LEASE_SECONDS)
+    return size if size >= MIN_LEASE and size * 4 <= burst else 0
+
+
+class _Lease:
+    __slots__ = ("burst", "limit", "low", "remaining", "renew_at", "tokens", "until")
+
+    def __init__(self, limit: int, burst: int, tokens: int, remaining: int, now: float) -> None:
+        self.limit = limit
+        self.burst = burst
+        self.tokens = tokens  # taken from the shared bucket, not spent yet
+        self.remaining = remaining  # what the shared bucket held after this lease
+        self.until = now + LEASE_SECONDS
+        # The next lease is fetched in the background from half-life or a quarter left on.
+        self.renew_at = now + LEASE_SECONDS / 2
+        self.low = tokens // 4
+
+
 class RedisStore:
     """Shared store: every worker and host sees the same buckets."""
+
+    MAX_LEASES = 10_000
 
     def __init__(self, redis: Redis, prefix: str = "elevatedpos:rl:") -> None:
         self.redis = redis
@@ -229,18 +274,91 @@ class RedisStore:
         self._take_unless_marked = redis.register_script(_TAKE_UNLESS_MARKED_LUA)
         self._begin = redis.register_script(_ATTEMPT_BEGIN_LUA)
         self._end = redis.register_script(_ATTEMPT_END_LUA)
+        self._leases: dict[str, _Lease] = {}
+        self._renewing: dict[str, asyncio.Task[None]] = {}
+        self._returns: dict[str, int] = {}  # unspent leased tokens owed back to a bucket
+        self._no_lease_until: dict[str, float] = {}  # buckets at or under half: no leasing
+
+    def take_leased(self, key: str, limit: int, cost: int = 1) -> Decision | None:
+        """Spend `cost` tokens this worker already took for `key`; None when it holds too few."""
+        lease = self._leases.get(key)
+        if lease is None or lease.tokens < cost or lease.limit != limit:
+            return None
+        now = time.monotonic()
+        if now >= lease.until:
+            return None
+        lease.tokens -= cost
+        if (now >= lease.renew_at or lease.tokens <= lease.low) and key not in self._renewing:
+            self._start_renewal(key, limit, lease.burst)
+        return Decision(True, limit, lease.remaining + lease.tokens, 0)
 
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision:
-        allowed, remaining, retry = await self._take(
-            keys=[self.prefix + key], args=[burst, limit / 60.0, cost]
+        decision = self.take_leased(key, limit, cost)
+        if decision is not None:
+            return decision
+        lease = self._leases.get(key)
+        if lease is not None and (lease.until <= time.monotonic() or lease.limit != limit):
+            # An ended lease (or one under an old plan): its unspent tokens go back with
+            # this request's round trip.
+            self._owe(key, self._leases.pop(key).tokens)
+        if lease_size(limit, burst) and self._no_lease_until.get(key, 0.0) <= time.monotonic():
+            renewal = self._renewing.get(key) or self._start_renewal(key, limit, burst)
+            await asyncio.shield(renewal)  # a cancelled request leaves the renewal running
+            decision = self.take_leased(key, limit, cost)
+            if decision is not None:
+                return decision
+        # Charged on its own, exactly.
+        give_back = self._returns.pop(key, 0)
+        allowed, remaining, retry, _ = await self._take(
+            keys=[self.prefix + key], args=[burst, limit / 60.0, cost, 0, give_back]
         )
         return Decision(bool(allowed), limit, int(remaining), int(retry))
+
+    def _owe(self, key: str, tokens: int) -> None:
+        if tokens > 0:
+            self._returns[key] = self._returns.get(key, 0) + tokens
+
+    def _start_renewal(self, key: str, limit: int, burst: int) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._renew(key, limit, burst))
+        self._renewing[key] = task
+        return task
+
+    async def _renew(self, key: str, limit: int, burst: int) -> None:
+        """Take the next lease for `key` (and give back what is owed): one round trip."""
+        give_back = self._returns.pop(key, 0)
+        try:
+            _, remaining, _, leased = await self._take(
+                keys=[self.prefix + key],
+                args=[burst, limit / 60.0, 0, lease_size(limit, burst), give_back],
+            )
+        except Exception as exc:  # noqa: BLE001 - requests fall back to taking one by one
+            log.warning("rate-limit lease for %s failed: %s", key, exc)
+            return
+        finally:
+            self._renewing.pop(key, None)
+        now = time.monotonic()
+        old = self._leases.pop(key, None)
+        if old is not None:  # renewed ahead of its end: what it still holds goes back next time
+            self._owe(key, old.tokens)
+        if int(leased) > 0:
+            if len(self._leases) >= self.MAX_LEASES:
+                self._forget_idle(now)
+            self._leases[key] = _Lease(limit, burst, int(leased), int(remaining), now)
+        else:
+            self._no_lease_until[key] = now + LEASE_SECONDS
+
+    def _forget_idle(self, now: float) -> None:
+        # Unspent tokens of a forgotten lease are not returned: the bucket refills them.
+        for k in [k for k, lease in self._leases.items() if lease.until <= now]:
+            del self._leases[k]
+            self._returns.pop(k, None)
+        self._no_lease_until = {k: t for k, t in self._no_lease_until.items() if t > now}
 
     async def take_unless_marked(
         self, key: str, limit: int, burst: int, mark: str
     ) -> Decision | None:
         """`take`, unless the Redis key `mark` exists: then None, and nothing is taken."""
-        allowed, remaining, retry = await self._take_unless_marked(
+        allowed, remaining, retry, _ = await self._take_unless_marked(
             keys=[self.prefix + key, mark], args=[burst, limit / 60.0, 1]
         )
         if int(allowed) < 0:

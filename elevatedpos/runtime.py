@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 import uuid
@@ -10,6 +12,8 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from elevatedpos.auth.revocations import RevocationWatch
+from elevatedpos.auth.scopes import Principal
 from elevatedpos.auth.tokens import TokenIssuer
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import InstanceKey, Org, User
@@ -20,6 +24,32 @@ from elevatedpos.settings import Settings
 JWT_KEY_NAME = "jwt_secret"
 USER_CACHE_SECONDS = 5.0
 USER_CACHE_SIZE = 10_000
+PRINCIPAL_CACHE_SIZE = 10_000
+REVOCATION_FEED_WAIT = 2.0
+
+
+class Principals:
+    """Access tokens already verified, with the principal each names: a client sends the
+    same token on every request, and checking its signature and claims again costs more
+    than the rest of authentication. Only a token equal to a verified one, byte for byte,
+    hits; the caller still checks expiry and the session."""
+
+    def __init__(self, size: int = PRINCIPAL_CACHE_SIZE) -> None:
+        self.size = size
+        self._by_token: dict[str, Principal] = {}
+
+    def get(self, token: str) -> Principal | None:
+        return self._by_token.get(token)
+
+    def put(self, token: str, principal: Principal) -> None:
+        by_token = self._by_token
+        if len(by_token) >= self.size:
+            now = time.time()
+            kept = {t: p for t, p in by_token.items() if p.expires_at > now}
+            if len(kept) >= self.size:  # all still valid: forget the oldest half
+                kept = dict(list(kept.items())[self.size // 2 :])
+            self._by_token = by_token = kept
+        by_token[token] = principal
 
 
 async def instance_secret(db: Database, name: str) -> str:
@@ -47,6 +77,11 @@ class Runtime:
             Redis.from_url(settings.redis_url) if settings.redis_url else None
         )
         self.limiter: RateLimitStore = RedisStore(self.redis) if self.redis else MemoryStore()
+        # A revocation mark lives as long as the last access token of its session could.
+        self.revocations = (
+            RevocationWatch(self.redis, settings.access_token_ttl + 60) if self.redis else None
+        )
+        self.principals = Principals()
         self.tokens: TokenIssuer | None = None
         self._org_limits: dict[uuid.UUID, tuple[float, tuple[int, int]]] = {}
         self._users: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, User]] = {}
@@ -57,8 +92,16 @@ class Runtime:
         self.tokens = TokenIssuer(
             secret, s.jwt_issuer, s.jwt_audience, s.access_token_ttl, s.refresh_token_ttl
         )
+        if self.revocations is not None:
+            self.revocations.start()
+            # Not required: until the feed is live every request asks Redis itself.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(REVOCATION_FEED_WAIT):
+                    await self.revocations.wait_live()
 
     async def stop(self) -> None:
+        if self.revocations is not None:
+            await self.revocations.stop()
         await self.limiter.close()
         if self.redis is not None:
             await self.redis.aclose()
@@ -90,13 +133,20 @@ class Runtime:
         self._org_limits[org_id] = (now + self.settings.plan_cache_seconds, limits)
         return limits
 
+    def cached_user(self, user_id: uuid.UUID, org_id: uuid.UUID) -> User | None:
+        """The user `user()` read less than `USER_CACHE_SECONDS` ago, if it did."""
+        cached = self._users.get((user_id, org_id))
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        return None
+
     async def user(self, user_id: uuid.UUID, org_id: uuid.UUID) -> User | None:
         """A user of an org, cached for seconds: `me` on every request needs no database read."""
+        cached = self.cached_user(user_id, org_id)
+        if cached is not None:
+            return cached
         now = time.monotonic()
         key = (user_id, org_id)
-        cached = self._users.get(key)
-        if cached and cached[0] > now:
-            return cached[1]
         async with self.db.read() as session:
             user = await get_in_org(session, User, user_id, org_id)
         if user is None:

@@ -18,7 +18,7 @@ from elevatedpos.actions.orgs import create_org, create_user
 from elevatedpos.app import create_app
 from elevatedpos.auth.sessions import start_session
 from elevatedpos.db.migrate import upgrade_database
-from elevatedpos.ratelimit import GO, REFUSE, WAIT, RedisStore
+from elevatedpos.ratelimit import GO, LEASE_SECONDS, REFUSE, WAIT, RedisStore, lease_size
 from elevatedpos.runtime import Runtime
 from elevatedpos.settings import Settings
 from tests.conftest import PASSWORD, REDIS_URL, Tenant, new_client
@@ -341,6 +341,96 @@ async def test_redis_store_concurrent_takes_never_overspend(redis: Redis):
         assert all(d.limit == 1 for d in decisions)
         assert all(d.remaining == 0 and 1 <= d.retry_after <= 60 for d in refused)
         assert all(isinstance(d.retry_after, int) for d in decisions)
+    finally:
+        await redis.delete(PREFIX + key)
+
+
+# 19 200/min is 320 tokens a second: a worker may lease 16 at a time (0.05 s of refill).
+LEASED_LIMIT, LEASED_BURST = 19_200, 400
+
+
+async def bucket_tokens(redis: Redis, key: str) -> float:
+    return float(await redis.hget(PREFIX + key, "tokens") or "nan")
+
+
+def test_only_plans_that_refill_fast_enough_are_leased():
+    assert lease_size(LEASED_LIMIT, LEASED_BURST) == 16
+    for limit, burst in [(100, 150), (500, 750), (2000, 3000), (6, 10)]:  # every set plan
+        assert lease_size(limit, burst) == 0
+    assert lease_size(19_200, 40) == 0  # a lease may not be more than a quarter of the burst
+
+
+@needs_redis
+async def test_a_leased_take_leaves_the_shared_bucket_alone(redis: Redis):
+    store = RedisStore(redis)
+    key = f"test-lease-{uuid.uuid4().hex}"
+    try:
+        first = await store.take(key, LEASED_LIMIT, LEASED_BURST)
+        assert first.allowed and first.remaining == LEASED_BURST - 1
+        after_lease = await bucket_tokens(redis, key)
+        # the first take leased 16 tokens from the shared bucket and spent one of them
+        assert after_lease == LEASED_BURST - 16
+        decisions = [await store.take(key, LEASED_LIMIT, LEASED_BURST) for _ in range(5)]
+        assert all(d.allowed for d in decisions)
+        # remaining keeps counting down: the bucket's count plus what this worker holds
+        assert [d.remaining for d in decisions] == [LEASED_BURST - n for n in range(2, 7)]
+        assert await bucket_tokens(redis, key) == after_lease  # no round trip for those five
+    finally:
+        await redis.delete(PREFIX + key)
+
+
+@needs_redis
+async def test_an_unspent_lease_goes_back_to_the_bucket(redis: Redis):
+    store = RedisStore(redis)
+    key = f"test-lease-back-{uuid.uuid4().hex}"
+    try:
+        await store.take(key, LEASED_LIMIT, LEASED_BURST)  # 1 spent, 16 leased
+        # the org moves to a plan too small to lease: the next take is charged on its own,
+        # and the 16 leased tokens, none spent, go back with it
+        decision = await store.take(key, 600, LEASED_BURST)
+        assert decision.allowed
+        assert LEASED_BURST - 2 <= decision.remaining <= LEASED_BURST - 1
+        assert await bucket_tokens(redis, key) >= LEASED_BURST - 2
+    finally:
+        await redis.delete(PREFIX + key)
+
+
+@needs_redis
+async def test_workers_with_leases_never_let_through_more_than_the_bucket_holds(redis: Redis):
+    workers = [RedisStore(redis), RedisStore(redis)]
+    key = f"test-lease-race-{uuid.uuid4().hex}"
+    try:
+        started = time.monotonic()
+        decisions = []
+        for _ in range(8):  # 800 requests, 100 at a time, spread over both workers
+            decisions += await asyncio.gather(
+                *(workers[i % 2].take(key, LEASED_LIMIT, LEASED_BURST) for i in range(100))
+            )
+        elapsed = time.monotonic() - started
+        allowed = sum(d.allowed for d in decisions)
+        refill = LEASED_LIMIT / 60 * elapsed
+        # never more than the burst plus what refilled meanwhile...
+        assert allowed <= LEASED_BURST + refill + 1
+        # ...and at most two leases' worth (one per worker) less, held when the run ended
+        assert allowed >= LEASED_BURST - 2 * lease_size(LEASED_LIMIT, LEASED_BURST)
+        refused = [d for d in decisions if not d.allowed]
+        assert refused and all(d.retry_after >= 1 for d in refused)
+    finally:
+        await redis.delete(PREFIX + key)
+
+
+@needs_redis
+async def test_a_lease_ends_and_the_next_take_asks_redis_again(redis: Redis):
+    store = RedisStore(redis)
+    key = f"test-lease-end-{uuid.uuid4().hex}"
+    try:
+        await store.take(key, LEASED_LIMIT, LEASED_BURST)
+        stamp = await redis.hget(PREFIX + key, "ts")  # the bucket's last update, Redis's clock
+        await asyncio.sleep(LEASE_SECONDS * 1.5)
+        assert (await store.take(key, LEASED_LIMIT, LEASED_BURST)).allowed
+        assert await redis.hget(PREFIX + key, "ts") != stamp  # asked Redis for a new lease
+        # 75 ms of refill has filled it to its cap again; less the new lease
+        assert await bucket_tokens(redis, key) == LEASED_BURST - 16
     finally:
         await redis.delete(PREFIX + key)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 DOMAINS = (
     "catalog",
@@ -59,6 +60,11 @@ class Principal:
     token_id: str | None = None
     expires_at: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def bucket(self) -> str:
+        """The rate-limit bucket this principal's requests draw from: its org's."""
+        return f"org:{self.org_id}"
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
 from elevatedpos.auth.passwords import verify_password
+from elevatedpos.auth.revocations import REVOKED_PREFIX
 from elevatedpos.auth.scopes import Principal, scopes_for_role
 from elevatedpos.db.models import AuthSession, RefreshToken, User
 from elevatedpos.db.types import utcnow
@@ -146,21 +149,21 @@ async def refresh(rt: Runtime, refresh_token: str) -> IssuedTokens:
     return _issue(rt, user, session_id, new_token_id)
 
 
-REVOKED_PREFIX = "elevatedpos:revoked-session:"
-
-
 async def _mark_revoked(rt: Runtime, session_id: uuid.UUID) -> None:
     """Tell every worker at once (Redis) before the database says it: fail closed."""
-    if rt.redis is not None:
-        # Access tokens outlive nothing longer than their TTL, so neither must the mark.
-        await rt.redis.set(f"{REVOKED_PREFIX}{session_id}", 1, ex=rt.settings.access_token_ttl + 60)
+    if rt.revocations is not None:
+        await rt.revocations.publish(session_id)
 
 
 async def _session_active(rt: Runtime, session_id: uuid.UUID) -> bool:
     if rt.redis is not None:
-        # One Redis round trip instead of a database read on every request. An access
-        # token lives 15 minutes, and refresh always checks the database.
-        return not await rt.redis.exists(f"{REVOKED_PREFIX}{session_id}")
+        # Workers hear of revocations by pub/sub; while a worker's feed is not live, one
+        # Redis round trip instead of a database read. An access token lives 15 minutes,
+        # and refresh always checks the database.
+        revoked = rt.revocations.revoked(session_id) if rt.revocations else None
+        if revoked is None:
+            revoked = bool(await rt.redis.exists(f"{REVOKED_PREFIX}{session_id}"))
+        return not revoked
     async with rt.db.read() as session:
         active = await session.scalar(
             select(func.count())
@@ -189,7 +192,15 @@ async def logout(rt: Runtime, principal: Principal) -> None:
 
 def _principal(rt: Runtime, token: str) -> Principal:
     """The principal a bearer token's claims name; its session is not checked yet."""
-    claims = rt.issuer.decode_access(token)
+    known = rt.principals.get(token)
+    if known is not None and known.expires_at > time.time():
+        return known
+    principal = _principal_of_claims(rt.issuer.decode_access(token))
+    rt.principals.put(token, principal)
+    return principal
+
+
+def _principal_of_claims(claims: dict[str, Any]) -> Principal:
     try:
         user_id, org_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["org"])
         session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
@@ -221,19 +232,25 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
 async def authenticate_and_charge(rt: Runtime, token: str) -> tuple[Principal, Decision]:
     """`authenticate`, then one token from the org's bucket (the request's own cost).
 
-    With Redis both are one round trip: the bucket script refuses, taking nothing, while
-    the session's revocation mark exists.
+    With Redis and a live revocation feed, the session is checked in memory and the token
+    often comes from this worker's lease: no round trip. Without the feed both are one
+    round trip: the bucket script refuses, taking nothing, while the revocation mark exists.
     """
     principal = _principal(rt, token)
     assert principal.session_id is not None
     limit, burst = await rt.org_limits(principal.org_id)
-    key = f"org:{principal.org_id}"
+    key = principal.bucket
     if rt.redis is not None and isinstance(rt.limiter, RedisStore):
-        mark = f"{REVOKED_PREFIX}{principal.session_id}"
-        decision = await rt.limiter.take_unless_marked(key, limit, burst, mark)
-        if decision is None:
+        revoked = rt.revocations.revoked(principal.session_id) if rt.revocations else None
+        if revoked is None:
+            mark = f"{REVOKED_PREFIX}{principal.session_id}"
+            decision = await rt.limiter.take_unless_marked(key, limit, burst, mark)
+            if decision is None:
+                raise Unauthorized("Session has ended")
+            return principal, decision
+        if revoked:
             raise Unauthorized("Session has ended")
-        return principal, decision
+        return principal, await rt.limiter.take(key, limit, burst)
     if not await _session_active(rt, principal.session_id):
         raise Unauthorized("Session has ended")
     return principal, await rt.limiter.take(key, limit, burst)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -15,7 +14,6 @@ from elevatedpos.errors import Unauthorized
 ALGORITHM = "HS256"
 _REQUIRED_ACCESS = ["exp", "iat", "iss", "aud", "sub", "jti", "org", "scope", "typ"]
 _REQUIRED_REFRESH = ["exp", "iat", "iss", "aud", "sub", "jti", "sid", "typ"]
-VERIFIED_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -25,12 +23,6 @@ class TokenIssuer:
     audience: str
     access_ttl: int
     refresh_ttl: int
-    # Access tokens already verified, with their claims: a client sends the same token on
-    # every request, and checking the signature and claims again costs more than the rest
-    # of authentication. Only a token equal to a verified one, byte for byte, hits.
-    _verified: OrderedDict[str, dict[str, Any]] = field(
-        default_factory=OrderedDict, init=False, repr=False, compare=False
-    )
 
     def access_token(
         self,
@@ -97,19 +89,8 @@ class TokenIssuer:
         return claims
 
     def decode_access(self, token: str) -> dict[str, Any]:
-        """The claims of a valid access token (a copy: callers may change it)."""
-        verified = self._verified
-        claims = verified.get(token)
-        if claims is not None:
-            if claims["exp"] > time.time():
-                verified.move_to_end(token)
-                return dict(claims)
-            del verified[token]  # expired: the full check below says so
-        claims = self._decode(token, _REQUIRED_ACCESS, "access")
-        verified[token] = claims
-        if len(verified) > VERIFIED_CACHE_SIZE:
-            verified.popitem(last=False)
-        return dict(claims)
+        """The claims of a valid access token."""
+        return self._decode(token, _REQUIRED_ACCESS, "access")
 
     def decode_refresh(self, token: str) -> dict[str, Any]:
         return self._decode(token, _REQUIRED_REFRESH, "refresh")

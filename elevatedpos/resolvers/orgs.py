@@ -2,28 +2,48 @@
 
 from __future__ import annotations
 
+import weakref
+
 import strawberry
 
 from elevatedpos.actions.orgs import new_location, update_location
 from elevatedpos.db.models import Location as LocationRow
+from elevatedpos.db.models import User as UserRow
 from elevatedpos.db.pagination import keyset_page
 from elevatedpos.db.scoping import org_rows, require_in_org
 from elevatedpos.errors import NotFound
-from elevatedpos.schema.context import Info
+from elevatedpos.schema.context import Context, Info
 from elevatedpos.schema.orgs import CreateLocationInput, Location, UpdateLocationInput, User
 from elevatedpos.schema.pagination import Connection
 from elevatedpos.schema.permissions import HasScope
+
+# The User built from each cached row: `me` is asked on every till's start-up and poll.
+_USER_VIEWS: weakref.WeakKeyDictionary[UserRow, User] = weakref.WeakKeyDictionary()
+
+
+def _user_view(row: UserRow) -> User:
+    view = _USER_VIEWS.get(row)
+    if view is None:
+        view = _USER_VIEWS[row] = User.from_row(row)
+    return view
+
+
+async def _load_me(ctx: Context) -> User:
+    row = await ctx.runtime.user(ctx.auth.user_id, ctx.org_id)
+    if row is None:
+        raise NotFound("user not found")
+    return _user_view(row)
 
 
 @strawberry.type
 class OrgsQuery:
     @strawberry.field(description="The user this token acts for")
-    async def me(self, info: Info) -> User:
+    def me(self, info: Info) -> User:
         ctx = info.context
-        row = await ctx.runtime.user(ctx.auth.user_id, ctx.org_id)
-        if row is None:
-            raise NotFound("user not found")
-        return User.from_row(row)
+        row = ctx.runtime.cached_user(ctx.auth.user_id, ctx.org_id)
+        if row is not None:
+            return _user_view(row)  # answered without suspending: no task, no await
+        return _load_me(ctx)  # type: ignore[return-value]  # awaitable; both executors await it
 
     @strawberry.field(
         description="The org's locations, by name", permission_classes=[HasScope("locations:read")]

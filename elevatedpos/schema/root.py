@@ -157,7 +157,7 @@ async def charge_request_cost(ctx: Any, principal: Any, nodes: int) -> None:
     if cost > 1:
         # The middleware already took 1 token for the request itself.
         limit, burst = await ctx.runtime.org_limits(principal.org_id)
-        decision = await ctx.runtime.limiter.take(f"org:{principal.org_id}", limit, burst, cost - 1)
+        decision = await ctx.runtime.limiter.take(principal.bucket, limit, burst, cost - 1)
         if ctx.rate_limit_headers is not None:
             ctx.rate_limit_headers["X-RateLimit-Remaining"] = str(decision.remaining)
         if not decision.allowed:

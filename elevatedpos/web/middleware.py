@@ -167,7 +167,7 @@ class RateLimitMiddleware:
         decision = state(scope).pop("rate_limit_decision", None)
         if decision is None:
             limit, burst = await self.runtime.org_limits(principal.org_id)
-            decision = await self.runtime.limiter.take(f"org:{principal.org_id}", limit, burst)
+            decision = await self.runtime.limiter.take(principal.bucket, limit, burst)
         headers = {
             "X-RateLimit-Limit": str(decision.limit),
             "X-RateLimit-Remaining": str(decision.remaining),
