@@ -58,6 +58,7 @@ class OperationPlan:
         self.fragments = {n: FragmentDetails(d) for n, d in self.fragment_definitions.items()}
         # One root plan per outcome of the variables that @skip/@include read; None: fallback.
         self._variants: dict[tuple[Any, ...], ObjectPlan | None] = {}
+        self._no_variables = get_variable_values(schema, (), {}, max_errors=MAX_COERCION_ERRORS)
 
     def variant(self, variable_values: VariableValues) -> ObjectPlan | None:
         """The root plan for these variables' @skip/@include outcomes, compiled on first use."""
@@ -80,12 +81,15 @@ class OperationPlan:
         root_value: Any = None,
     ) -> AwaitableOrValue[ExecutionResult]:
         """Run the operation: an ExecutionResult, or an awaitable of one."""
-        coerced = get_variable_values(
-            self.schema,
-            self.operation.variable_definitions or (),
-            variable_values or {},
-            max_errors=MAX_COERCION_ERRORS,
-        )
+        if not variable_values and not self.operation.variable_definitions:
+            coerced = self._no_variables  # nothing to coerce: the same (read-only) values
+        else:
+            coerced = get_variable_values(
+                self.schema,
+                self.operation.variable_definitions or (),
+                variable_values or {},
+                max_errors=MAX_COERCION_ERRORS,
+            )
         if isinstance(coerced, list):
             return ExecutionResult(None, coerced)
         root = self.variant(coerced)

@@ -29,7 +29,12 @@ from elevatedpos.rest_compat.routes import RestRoute
 from elevatedpos.rules.text import check_no_nul
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
-from elevatedpos.web.responses import domain_error_response, dumps, problem_response
+from elevatedpos.web.responses import (
+    EncodedJSONResponse,
+    domain_error_response,
+    dumps,
+    problem_response,
+)
 
 log = logging.getLogger("elevatedpos.rest")
 # Strong validators only: RFC 9110 says a weak tag never matches for If-Match.
@@ -170,17 +175,19 @@ class RestExecutor:
             body = {"data": value}
         if route.etag and isinstance(value, dict) and "version" in value:
             headers["ETag"] = f'"{value["version"]}"'
-        return Response(dumps(body), status_code=status, headers=headers, media_type=JSON_MEDIA)
+        return EncodedJSONResponse(dumps(body), status, headers)
 
     async def _run(
         self, route: RestRoute, op: CompiledOperation, request: Request, variables: dict[str, Any]
     ) -> Response:
-        st = request.scope.get("state", {})
+        scope = request.scope
+        st = scope.get("state", {})
+        client = scope.get("client")
         context = Context(
             runtime=self.runtime,
             principal=st.get("principal"),
             request_id=st.get("request_id"),
-            client_ip=request.client.host if request.client else "unknown",
+            client_ip=client[0] if client else "unknown",
         )
         if op.plan is not None:
             result: Any = op.plan.execute(context, variables)
@@ -203,9 +210,11 @@ class RestExecutor:
         op = self.ops[route.operation]
         body = await self._read_body(request) if route.body else {}
         variables = self._variables(route, op, request, body)
+        if not route.idempotent:
+            return await self._run(route, op, request, variables)
         key = request.headers.get(idempotency.HEADER)
         principal = request.scope.get("state", {}).get("principal")
-        if not (route.idempotent and key is not None and principal is not None):
+        if key is None or principal is None:
             return await self._run(route, op, request, variables)
         key = idempotency.check_key(key)
         fingerprint = idempotency.request_fingerprint(route.method, request.url.path, body)

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware, outermost first: request id, problem details, auth, rate limit."""
+"""Pure ASGI middleware, outermost first: request id, problem details, auth + rate limit."""
 
 from __future__ import annotations
 
@@ -96,8 +96,13 @@ class ProblemMiddleware:
             await response(scope, receive, send)
 
 
-class AuthMiddleware:
-    """Resolve `Authorization: Bearer` into a Principal; refuse protected routes without one.
+_RATE_LIMIT_NAMES = (b"x-ratelimit-limit", b"x-ratelimit-remaining")
+
+
+class AccessMiddleware:
+    """Who is asking, and may they: `Authorization: Bearer` resolved into a Principal
+    (protected routes refused without one), then one token from the org's bucket per
+    authenticated HTTP request, with the rate-limit headers on whatever answers it.
 
     `is_public(method, path)` says which routes need no token. `/graphql` is
     "optional": an anonymous request reaches it and the schema lets it through only
@@ -117,13 +122,15 @@ class AuthMiddleware:
         self.optional = frozenset(optional_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
         method = scope.get("method", "GET")
         st = state(scope)
-        st["principal"] = None
+        principal = st["principal"] = None
+        decision = None
         authorization = Headers(scope=scope).get("authorization")
         if authorization:
             scheme, _, token = authorization.partition(" ")
@@ -132,48 +139,32 @@ class AuthMiddleware:
                     raise Unauthorized("Authorization must be `Bearer <token>`")
             else:
                 try:
-                    if scope["type"] == "http":
-                        # The rate limit below takes this request's token from the bucket
-                        # anyway: with Redis, checking the session costs nothing more.
-                        charged = await authenticate_and_charge(self.runtime, token.strip())
-                        st["principal"], st["rate_limit_decision"] = charged
+                    if kind == "http":
+                        # With Redis, the session check and this request's token are one
+                        # round trip at most (none with a live revocation feed and a lease).
+                        principal, decision = await authenticate_and_charge(
+                            self.runtime, token.strip()
+                        )
                     else:
-                        st["principal"] = await authenticate(self.runtime, token.strip())
+                        principal = await authenticate(self.runtime, token.strip())
+                    st["principal"] = principal
                 except Unauthorized:
                     if not self.is_public(method, path):
                         raise
-        if (
-            st["principal"] is None
-            and path not in self.optional
-            and not self.is_public(method, path)
-            and scope["type"] == "http"
-        ):
-            raise Unauthorized()
-        await self.app(scope, receive, send)
-
-
-class RateLimitMiddleware:
-    """Take one token from the org's bucket per authenticated request; add the headers."""
-
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
-        self.app = app
-        self.runtime = runtime
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        principal = scope.get("state", {}).get("principal")
-        if scope["type"] != "http" or principal is None:
+        if principal is None:
+            if path not in self.optional and not self.is_public(method, path) and kind == "http":
+                raise Unauthorized()
             await self.app(scope, receive, send)
             return
-        decision = state(scope).pop("rate_limit_decision", None)
-        if decision is None:
-            limit, burst = await self.runtime.org_limits(principal.org_id)
-            decision = await self.runtime.limiter.take(principal.bucket, limit, burst)
+        if decision is None:  # a websocket: not charged
+            await self.app(scope, receive, send)
+            return
         headers = {
             "X-RateLimit-Limit": str(decision.limit),
             "X-RateLimit-Remaining": str(decision.remaining),
         }
         # GraphQL may charge more for an expensive query; it updates Remaining here.
-        state(scope)["rate_limit_headers"] = headers
+        st["rate_limit_headers"] = headers
         if not decision.allowed:
             exc = RateLimited(decision.retry_after)
             exc.headers.update(headers)
@@ -185,9 +176,14 @@ class RateLimitMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                mutable = MutableHeaders(scope=message)
-                for name, value in headers.items():
-                    mutable[name] = value
+                raw = [
+                    (name, value)
+                    for name, value in message.get("headers", ())
+                    if name.lower() not in _RATE_LIMIT_NAMES
+                ]
+                raw.append((b"x-ratelimit-limit", headers["X-RateLimit-Limit"].encode()))
+                raw.append((b"x-ratelimit-remaining", headers["X-RateLimit-Remaining"].encode()))
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
