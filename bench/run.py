@@ -283,7 +283,8 @@ class Server:
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float = 90.0, workers: int = 1) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             self.argv,
@@ -300,12 +301,19 @@ class Server:
                 raise RuntimeError(f"{self.label} exited ({self.proc.returncode}):\n{self.tail()}")
             try:
                 with urllib.request.urlopen(self.ready_url, timeout=2) as r:
-                    if r.status == 200:
+                    # One worker answering is not enough: one still starting would leave
+                    # all of wrk's connections to the others.
+                    if r.status == 200 and self._started_workers(offset) >= workers:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.25)
         raise RuntimeError(f"{self.label} not ready after {timeout:.0f}s:\n{self.tail()}")
+
+    def _started_workers(self, offset: int) -> int:
+        with self.log_path.open("rb") as f:
+            f.seek(offset)
+            return f.read().count(b"Application startup complete")
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -803,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
         logs += [product_log, reference_log]
         product = product_server(env, product_port, args.workers, product_log)
         servers.append(product)
-        product.start()
+        product.start(workers=args.workers)
         if "reference" in args.endpoints:
             reference = reference_server(
                 env, database_url, catalog.org_id, reference_port, args.workers, reference_log
@@ -869,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
                     product.stop()
                     product = product_server(env, product_port, workers, product_log)
                     servers.append(product)
-                    product.start()
+                    product.start(workers=workers)
                     current = workers
                     verify({"graphql": targets["graphql"]}, catalog)
                 measure(targets["graphql"], f"graphql@{workers}w", workers)
