@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from elevatedpos.errors import KINDS_BY_CODE, DomainError
 from elevatedpos.rest_compat.executor import RestExecutor
@@ -61,21 +62,33 @@ def _operation_scopes() -> dict[str, str | None]:
 OPENAPI = build_openapi(GRAPHQL_SCHEMA, ROUTES, OPERATIONS, _operation_scopes())
 
 
+class _RestPath:
+    """The ASGI app of one REST path: its routes by method, run by the one executor.
+
+    A plain ASGI app rather than a Starlette endpoint: no second exception-handling layer
+    per request (errors reach the app's exception handlers all the same).
+    """
+
+    def __init__(self, executor: RestExecutor, methods: dict[str, RestRoute]) -> None:
+        self.executor = executor
+        self.methods = methods
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Starlette answers HEAD on GET routes; run the GET and let the server drop the body.
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        response = await self.executor.handle(self.methods[method], Request(scope, receive))
+        await response(scope, receive, send)
+
+
 def _rest_routes(executor: RestExecutor) -> list[BaseRoute]:
     """One Starlette route per path, dispatching on method so 405 lists every allowed one."""
     by_path: dict[str, dict[str, RestRoute]] = {}
     for route in ROUTES:
         by_path.setdefault(route.path, {})[route.method] = route
-    routes: list[BaseRoute] = []
-    for path, methods in by_path.items():
-
-        async def endpoint(request: Request, _methods: dict[str, RestRoute] = methods) -> Response:
-            # Starlette answers HEAD on GET routes; run the GET and let it drop the body.
-            method = "GET" if request.method == "HEAD" else request.method
-            return await executor.handle(_methods[method], request)
-
-        routes.append(Route(path, endpoint, methods=list(methods)))
-    return routes
+    return [
+        Route(path, _RestPath(executor, methods), methods=list(methods))
+        for path, methods in by_path.items()
+    ]
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
