@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import weakref
+import uuid
 
 import strawberry
 
@@ -17,14 +17,20 @@ from elevatedpos.schema.orgs import CreateLocationInput, Location, UpdateLocatio
 from elevatedpos.schema.pagination import Connection
 from elevatedpos.schema.permissions import HasScope
 
-# The User built from each cached row: `me` is asked on every till's start-up and poll.
-_USER_VIEWS: weakref.WeakKeyDictionary[UserRow, User] = weakref.WeakKeyDictionary()
+# The User built from each cached row (kept while that row is the cached one): `me` is
+# asked on every till's start-up and poll.
+_USER_VIEWS: dict[uuid.UUID, tuple[UserRow, User]] = {}
+_USER_VIEWS_SIZE = 10_000
 
 
 def _user_view(row: UserRow) -> User:
-    view = _USER_VIEWS.get(row)
-    if view is None:
-        view = _USER_VIEWS[row] = User.from_row(row)
+    known = _USER_VIEWS.get(row.id)
+    if known is not None and known[0] is row:
+        return known[1]
+    if len(_USER_VIEWS) >= _USER_VIEWS_SIZE:
+        _USER_VIEWS.clear()
+    view = User.from_row(row)
+    _USER_VIEWS[row.id] = (row, view)
     return view
 
 
