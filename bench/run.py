@@ -283,7 +283,8 @@ class Server:
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 90.0, workers: int = 1) -> None:
+    def start(self, timeout: float = 90.0, workers: int = 0) -> None:
+        """Until `ready_url` answers and (when `workers`) that many workers logged start-up."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
