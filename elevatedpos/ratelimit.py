@@ -382,4 +382,8 @@ class RedisStore:
         await self._end(keys=[self.prefix + key], args=[int(failed), window_seconds])
 
     async def close(self) -> None:
-        return None
+        """Stop lease renewals still in flight (the app is shutting down)."""
+        pending = list(self._renewing.values())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

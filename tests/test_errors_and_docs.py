@@ -253,6 +253,9 @@ async def test_unhandled_exception_is_a_500_problem_logged_with_the_request_id(
             with caplog.at_level(logging.ERROR, logger="elevatedpos.http"):
                 response = await c.get("/api/v1/boom", headers=headers)
     body = assert_problem(response, 500, "internal", "/api/v1/boom")
+    # like every answer to an authenticated request, it says where the org's bucket stands
+    assert response.headers["x-ratelimit-limit"] == "2000"
+    assert int(response.headers["x-ratelimit-remaining"]) == 2999
     request_id = response.headers["x-request-id"]
     if incoming_id:
         assert request_id == incoming_id

@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +30,12 @@ def request_id_of(scope: Scope) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Echo a well-formed incoming X-Request-ID, otherwise make one; set it on every response."""
+    """Echo a well-formed incoming X-Request-ID, otherwise make one; set it on every response.
+
+    It also writes the rate-limit headers the access middleware leaves in the request's
+    state (read when the answer starts: a costly GraphQL request updates Remaining), so
+    every answer to an authenticated request carries them, problems included.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,14 +46,27 @@ class RequestIdMiddleware:
             return
         incoming = Headers(scope=scope).get("x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        state(scope)["request_id"] = request_id
+        st = state(scope)
+        st["request_id"] = request_id
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                limits = st.get("rate_limit_headers")
+                ours = _OUR_NAMES if limits else _ID_NAME
+                raw = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in ours]
+                raw.append(id_header)
+                if limits:
+                    raw.append((b"x-ratelimit-limit", limits["X-RateLimit-Limit"].encode()))
+                    raw.append((b"x-ratelimit-remaining", limits["X-RateLimit-Remaining"].encode()))
+                message["headers"] = raw
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        await self.app(scope, receive, send_with_headers)
+
+
+_ID_NAME = (b"x-request-id",)
+_OUR_NAMES = (b"x-request-id", b"x-ratelimit-limit", b"x-ratelimit-remaining")
 
 
 class ProblemMiddleware:
@@ -96,13 +114,10 @@ class ProblemMiddleware:
             await response(scope, receive, send)
 
 
-_RATE_LIMIT_NAMES = (b"x-ratelimit-limit", b"x-ratelimit-remaining")
-
-
 class AccessMiddleware:
     """Who is asking, and may they: `Authorization: Bearer` resolved into a Principal
     (protected routes refused without one), then one token from the org's bucket per
-    authenticated HTTP request, with the rate-limit headers on whatever answers it.
+    authenticated HTTP request; its rate-limit headers are left in the request's state.
 
     `is_public(method, path)` says which routes need no token. `/graphql` is
     "optional": an anonymous request reaches it and the schema lets it through only
@@ -156,34 +171,20 @@ class AccessMiddleware:
                 raise Unauthorized()
             await self.app(scope, receive, send)
             return
-        if decision is None:  # a websocket: not charged
-            await self.app(scope, receive, send)
-            return
-        headers = {
-            "X-RateLimit-Limit": str(decision.limit),
-            "X-RateLimit-Remaining": str(decision.remaining),
-        }
-        # GraphQL may charge more for an expensive query; it updates Remaining here.
-        st["rate_limit_headers"] = headers
-        if not decision.allowed:
-            exc = RateLimited(decision.retry_after)
-            exc.headers.update(headers)
-            response = domain_error_response(
-                exc, instance=scope["path"], request_id=request_id_of(scope)
-            )
-            await response(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                raw = [
-                    (name, value)
-                    for name, value in message.get("headers", ())
-                    if name.lower() not in _RATE_LIMIT_NAMES
-                ]
-                raw.append((b"x-ratelimit-limit", headers["X-RateLimit-Limit"].encode()))
-                raw.append((b"x-ratelimit-remaining", headers["X-RateLimit-Remaining"].encode()))
-                message["headers"] = raw
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        if decision is not None:  # None: a websocket, not charged
+            headers = {
+                "X-RateLimit-Limit": str(decision.limit),
+                "X-RateLimit-Remaining": str(decision.remaining),
+            }
+            # GraphQL may charge more for an expensive query; it updates Remaining here. The
+            # request-id middleware writes these on whatever answers the request.
+            st["rate_limit_headers"] = headers
+            if not decision.allowed:
+                exc = RateLimited(decision.retry_after)
+                exc.headers.update(headers)
+                response = domain_error_response(
+                    exc, instance=scope["path"], request_id=request_id_of(scope)
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
