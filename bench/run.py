@@ -46,7 +46,7 @@ GRAPHQL_PAGE = (
     "price { amount currency } category { name } } } } }"
 )
 N1_TEST = "tests/test_catalog.py::test_a_products_page_runs_a_fixed_number_of_statements"
-ENDPOINTS = ("reference", "graphql", "rest", "same", "healthz", "me")
+ENDPOINTS = ("reference", "graphql", "rest", "same", "healthz", "healthz+auth", "me")
 SCALE = "scale"
 OWNER_EMAIL = "owner@bench.elevatedpos.local"  # --only name of the 1-worker / 2-worker comparison
 
@@ -430,8 +430,9 @@ def verify(targets: dict[str, Target], catalog: Catalog) -> dict[str, list[str]]
                 body,
             )
             pages[name] = [r["id"] for r in rows]
-        elif name == "me":
-            _expect("x-ratelimit-limit" in {k.lower() for k in headers}, "me: rate limited", body)
+        elif name in ("me", "healthz+auth"):
+            charged = "x-ratelimit-limit" in {k.lower() for k in headers}
+            _expect(charged, f"{name}: authenticated and charged", body)
     first = next(iter(pages.values()), None)
     for name, ids in pages.items():
         _expect(ids == first, f"{name} returns the same 50 products, in the same order", pages)
@@ -608,6 +609,9 @@ def ratios(results: dict[str, Result], backend: str, n1: str | None) -> list[Rat
               ratio("rest", "same"), None, "informational: the same 16 fields at both doors"),
         Ratio(3, "Auth and rate limiting are cheap", "me / healthz", ratio("me", "healthz"),
               0.8, limiter),
+        Ratio(3, "  (auth + limiter alone)", "healthz with the token / healthz",
+              ratio("healthz+auth", "healthz"), None,
+              "informational: the same answer, authenticated and charged"),
         Ratio(4, "Scale out (graphql page)", "2 workers / 1 worker",
               ratio("graphql@2w", "graphql@1w"), 1.3, scale_note),
         Ratio(5, "No N+1", "statements at 10 = at 100 items", None, None, n1=n1, note=
@@ -841,6 +845,9 @@ def main(argv: list[str] | None = None) -> int:
                 json.dumps(rest_operation_request()),
             ),
             "healthz": Target("healthz", f"{base}/healthz"),
+            # The same answer, but with the bearer token: authenticated and charged like any
+            # request, so this alone is what auth and the limiter cost.
+            "healthz+auth": Target("healthz+auth", f"{base}/healthz", headers=auth),
             "me": Target("me", f"{base}/api/v1/auth/me", headers=auth),
         }
         targets = {n: all_targets[n] for n in args.endpoints}
