@@ -175,6 +175,19 @@ async def tenant(make_tenant: TenantFactory) -> Tenant:
     return await make_tenant()
 
 
+@pytest.fixture
+async def redis_apps(database_url: str) -> AsyncIterator[list[Starlette]]:
+    """Two app instances (think: two hosts) on one database and one Redis."""
+    if REDIS_URL is None:
+        pytest.skip("no Redis: set TEST_REDIS_URL or start one on 127.0.0.1:6379")
+    apps = [
+        create_app(Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL))
+        for _ in range(2)
+    ]
+    async with LifespanManager(apps[0]), LifespanManager(apps[1]):
+        yield apps
+
+
 class StatementCounter:
     """Counts the SQL statements an engine runs (transaction control is not counted)."""
 

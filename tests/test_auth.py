@@ -257,39 +257,31 @@ def session_of(runtime, tenant: Tenant) -> uuid.UUID:
     return uuid.UUID(runtime.issuer.decode_access(tenant.access_token)["sid"])
 
 
-@needs_redis
-async def test_logout_on_one_host_is_seen_by_another_with_redis(database_url, tenant: Tenant):
-    settings = Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL)
-    host_a, host_b = create_app(settings), create_app(settings)
-    async with LifespanManager(host_a), LifespanManager(host_b):
-        watch = host_a.state.runtime.revocations
-        assert watch.live  # host A hears revocations pushed by Redis
-        async with new_client(host_a) as a, new_client(host_b) as b:
-            assert (await a.get(ME, headers=tenant.headers)).status_code == 200
-            assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
-            assert await refused_within(a, tenant.headers) < 0.5
-            assert watch.revoked(session_of(host_a.state.runtime, tenant)) is True
-            refresh = await a.post(
-                "/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token}
-            )
-            assert refresh.status_code == 401
+async def test_logout_on_one_host_is_seen_by_another_with_redis(redis_apps, tenant: Tenant):
+    host_a, host_b = redis_apps
+    watch = host_a.state.runtime.revocations
+    assert watch.live  # host A hears revocations pushed by Redis
+    async with new_client(host_a) as a, new_client(host_b) as b:
+        assert (await a.get(ME, headers=tenant.headers)).status_code == 200
+        assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
+        assert await refused_within(a, tenant.headers) < 0.5
+        assert watch.revoked(session_of(host_a.state.runtime, tenant)) is True
+        refresh = await a.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+        assert refresh.status_code == 401
 
 
-@needs_redis
 async def test_a_host_without_a_live_revocation_feed_asks_redis_on_every_request(
-    database_url, tenant: Tenant
+    redis_apps, tenant: Tenant
 ):
-    settings = Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL)
-    host_a, host_b = create_app(settings), create_app(settings)
-    async with LifespanManager(host_a), LifespanManager(host_b):
-        watch = host_a.state.runtime.revocations
-        await watch.stop()  # as if its subscription were lost
-        assert watch.revoked(session_of(host_a.state.runtime, tenant)) is None
-        async with new_client(host_a) as a, new_client(host_b) as b:
-            assert (await a.get(ME, headers=tenant.headers)).status_code == 200
-            assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
-            # no message reaches host A, yet its very next request is refused
-            assert (await a.get(ME, headers=tenant.headers)).status_code == 401
+    host_a, host_b = redis_apps
+    watch = host_a.state.runtime.revocations
+    await watch.stop()  # as if its subscription were lost
+    assert watch.revoked(session_of(host_a.state.runtime, tenant)) is None
+    async with new_client(host_a) as a, new_client(host_b) as b:
+        assert (await a.get(ME, headers=tenant.headers)).status_code == 200
+        assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
+        # no message reaches host A, yet its very next request is refused
+        assert (await a.get(ME, headers=tenant.headers)).status_code == 401
 
 
 @needs_redis
@@ -305,42 +297,34 @@ async def test_a_host_started_after_a_logout_knows_of_it(database_url, tenant: T
         assert (await c.get(ME, headers=tenant.headers)).status_code == 401
 
 
-@needs_redis
 async def test_the_revocation_feed_comes_back_after_its_connection_drops(
-    database_url, tenant: Tenant
+    redis_apps, tenant: Tenant
 ):
-    settings = Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL)
-    host_a, host_b = create_app(settings), create_app(settings)
-    async with LifespanManager(host_a), LifespanManager(host_b):
-        watch = host_a.state.runtime.revocations
-        admin = Redis.from_url(REDIS_URL)
-        try:
-            await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
-        finally:
-            await admin.aclose()
-        async with new_client(host_a) as a, new_client(host_b) as b:
-            # while it reconnects host A checks each request with Redis; requests still work
-            assert (await a.get(ME, headers=tenant.headers)).status_code == 200
-            async with asyncio.timeout(5):
-                await watch.wait_live()
-            assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
-            await refused_within(a, tenant.headers)
-            assert watch.revoked(session_of(host_a.state.runtime, tenant)) is True
+    host_a, host_b = redis_apps
+    watch = host_a.state.runtime.revocations
+    admin = Redis.from_url(REDIS_URL)
+    try:
+        await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    finally:
+        await admin.aclose()
+    async with new_client(host_a) as a, new_client(host_b) as b:
+        # while it reconnects host A checks each request with Redis; requests still work
+        assert (await a.get(ME, headers=tenant.headers)).status_code == 200
+        async with asyncio.timeout(5):
+            await watch.wait_live()
+        assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
+        await refused_within(a, tenant.headers)
+        assert watch.revoked(session_of(host_a.state.runtime, tenant)) is True
 
 
-@needs_redis
-async def test_refresh_reuse_revokes_access_everywhere_with_redis(database_url, tenant: Tenant):
-    settings = Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL)
-    host_a, host_b = create_app(settings), create_app(settings)
-    async with LifespanManager(host_a), LifespanManager(host_b):
-        async with new_client(host_a) as a, new_client(host_b) as b:
-            rotated = (
-                await a.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
-            ).json()["data"]
-            headers = {"Authorization": f"Bearer {rotated['accessToken']}"}
-            assert (await b.get(ME, headers=headers)).status_code == 200
-            reuse = await b.post(
-                "/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token}
-            )
-            assert reuse.status_code == 401
-            await refused_within(a, headers)
+async def test_refresh_reuse_revokes_access_everywhere_with_redis(redis_apps, tenant: Tenant):
+    host_a, host_b = redis_apps
+    async with new_client(host_a) as a, new_client(host_b) as b:
+        rotated = (
+            await a.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+        ).json()["data"]
+        headers = {"Authorization": f"Bearer {rotated['accessToken']}"}
+        assert (await b.get(ME, headers=headers)).status_code == 200
+        reuse = await b.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
+        assert reuse.status_code == 401
+        await refused_within(a, headers)

@@ -327,22 +327,26 @@ async def redis() -> AsyncIterator[Redis]:
         await client.aclose()
 
 
+@pytest.fixture
+async def key(redis: Redis) -> AsyncIterator[str]:
+    """A bucket key of its own, removed from Redis afterwards."""
+    name = f"test-{uuid.uuid4().hex}"
+    yield name
+    await redis.delete(PREFIX + name)
+
+
 @needs_redis
-async def test_redis_store_concurrent_takes_never_overspend(redis: Redis):
+async def test_redis_store_concurrent_takes_never_overspend(redis: Redis, key: str):
     store = RedisStore(redis)
-    key = f"test-{uuid.uuid4().hex}"
-    try:
-        # 1/min: nothing refills during the test
-        decisions = await asyncio.gather(*(store.take(key, 1, 20) for _ in range(50)))
-        allowed = [d for d in decisions if d.allowed]
-        refused = [d for d in decisions if not d.allowed]
-        assert len(allowed) == 20
-        assert sorted(d.remaining for d in allowed) == list(range(20))
-        assert all(d.limit == 1 for d in decisions)
-        assert all(d.remaining == 0 and 1 <= d.retry_after <= 60 for d in refused)
-        assert all(isinstance(d.retry_after, int) for d in decisions)
-    finally:
-        await redis.delete(PREFIX + key)
+    # 1/min: nothing refills during the test
+    decisions = await asyncio.gather(*(store.take(key, 1, 20) for _ in range(50)))
+    allowed = [d for d in decisions if d.allowed]
+    refused = [d for d in decisions if not d.allowed]
+    assert len(allowed) == 20
+    assert sorted(d.remaining for d in allowed) == list(range(20))
+    assert all(d.limit == 1 for d in decisions)
+    assert all(d.remaining == 0 and 1 <= d.retry_after <= 60 for d in refused)
+    assert all(isinstance(d.retry_after, int) for d in decisions)
 
 
 # 19 200/min is 320 tokens a second: a worker may lease 16 at a time (0.05 s of refill).
@@ -361,112 +365,83 @@ def test_only_plans_that_refill_fast_enough_are_leased():
 
 
 @needs_redis
-async def test_a_leased_take_leaves_the_shared_bucket_alone(redis: Redis):
+async def test_a_leased_take_leaves_the_shared_bucket_alone(redis: Redis, key: str):
     store = RedisStore(redis)
-    key = f"test-lease-{uuid.uuid4().hex}"
-    try:
-        first = await store.take(key, LEASED_LIMIT, LEASED_BURST)
-        assert first.allowed and first.remaining == LEASED_BURST - 1
-        after_lease = await bucket_tokens(redis, key)
-        # the first take leased 16 tokens from the shared bucket and spent one of them
-        assert after_lease == LEASED_BURST - 16
-        decisions = [await store.take(key, LEASED_LIMIT, LEASED_BURST) for _ in range(5)]
-        assert all(d.allowed for d in decisions)
-        # remaining keeps counting down: the bucket's count plus what this worker holds
-        assert [d.remaining for d in decisions] == [LEASED_BURST - n for n in range(2, 7)]
-        assert await bucket_tokens(redis, key) == after_lease  # no round trip for those five
-    finally:
-        await redis.delete(PREFIX + key)
+    first = await store.take(key, LEASED_LIMIT, LEASED_BURST)
+    assert first.allowed and first.remaining == LEASED_BURST - 1
+    after_lease = await bucket_tokens(redis, key)
+    # the first take leased 16 tokens from the shared bucket and spent one of them
+    assert after_lease == LEASED_BURST - 16
+    decisions = [await store.take(key, LEASED_LIMIT, LEASED_BURST) for _ in range(5)]
+    assert all(d.allowed for d in decisions)
+    # remaining keeps counting down: the bucket's count plus what this worker holds
+    assert [d.remaining for d in decisions] == [LEASED_BURST - n for n in range(2, 7)]
+    assert await bucket_tokens(redis, key) == after_lease  # no round trip for those five
 
 
 @needs_redis
-async def test_an_unspent_lease_goes_back_to_the_bucket(redis: Redis):
+async def test_an_unspent_lease_goes_back_to_the_bucket(redis: Redis, key: str):
     store = RedisStore(redis)
-    key = f"test-lease-back-{uuid.uuid4().hex}"
-    try:
-        await store.take(key, LEASED_LIMIT, LEASED_BURST)  # 1 spent, 16 leased
-        # the org moves to a plan too small to lease: the next take is charged on its own,
-        # and the 16 leased tokens, none spent, go back with it
-        decision = await store.take(key, 600, LEASED_BURST)
-        assert decision.allowed
-        assert LEASED_BURST - 2 <= decision.remaining <= LEASED_BURST - 1
-        assert await bucket_tokens(redis, key) >= LEASED_BURST - 2
-    finally:
-        await redis.delete(PREFIX + key)
+    await store.take(key, LEASED_LIMIT, LEASED_BURST)  # 1 spent, 16 leased
+    # the org moves to a plan too small to lease: the next take is charged on its own,
+    # and the 16 leased tokens, none spent, go back with it
+    decision = await store.take(key, 600, LEASED_BURST)
+    assert decision.allowed
+    assert LEASED_BURST - 2 <= decision.remaining <= LEASED_BURST - 1
+    assert await bucket_tokens(redis, key) >= LEASED_BURST - 2
 
 
 @needs_redis
-async def test_workers_with_leases_never_let_through_more_than_the_bucket_holds(redis: Redis):
+async def test_workers_with_leases_never_let_through_more_than_the_bucket_holds(
+    redis: Redis, key: str
+):
     workers = [RedisStore(redis), RedisStore(redis)]
-    key = f"test-lease-race-{uuid.uuid4().hex}"
-    try:
-        started = time.monotonic()
-        decisions = []
-        for _ in range(8):  # 800 requests, 100 at a time, spread over both workers
-            decisions += await asyncio.gather(
-                *(workers[i % 2].take(key, LEASED_LIMIT, LEASED_BURST) for i in range(100))
-            )
-        elapsed = time.monotonic() - started
-        allowed = sum(d.allowed for d in decisions)
-        refill = LEASED_LIMIT / 60 * elapsed
-        # never more than the burst plus what refilled meanwhile...
-        assert allowed <= LEASED_BURST + refill + 1
-        # ...and at most two leases' worth (one per worker) less, held when the run ended
-        assert allowed >= LEASED_BURST - 2 * lease_size(LEASED_LIMIT, LEASED_BURST)
-        refused = [d for d in decisions if not d.allowed]
-        assert refused and all(d.retry_after >= 1 for d in refused)
-    finally:
-        await redis.delete(PREFIX + key)
-
-
-@needs_redis
-async def test_a_lease_ends_and_the_next_take_asks_redis_again(redis: Redis):
-    store = RedisStore(redis)
-    key = f"test-lease-end-{uuid.uuid4().hex}"
-    try:
-        await store.take(key, LEASED_LIMIT, LEASED_BURST)
-        stamp = await redis.hget(PREFIX + key, "ts")  # the bucket's last update, Redis's clock
-        await asyncio.sleep(LEASE_SECONDS * 1.5)
-        assert (await store.take(key, LEASED_LIMIT, LEASED_BURST)).allowed
-        assert await redis.hget(PREFIX + key, "ts") != stamp  # asked Redis for a new lease
-        # 75 ms of refill has filled it to its cap again; less the new lease
-        assert await bucket_tokens(redis, key) == LEASED_BURST - 16
-    finally:
-        await redis.delete(PREFIX + key)
-
-
-@needs_redis
-async def test_redis_store_admits_no_more_concurrent_attempts_than_the_limit(redis: Redis):
-    store = RedisStore(redis)
-    key = f"test-attempts-{uuid.uuid4().hex}"
-    try:
-        empty = await store.window_count(key)
-        assert (empty.count, empty.retry_after) == (0, 0)
-        begun = await asyncio.gather(*(store.attempt_begin(key, 10, 60) for _ in range(30)))
-        assert sorted(a.outcome for a in begun) == sorted([GO] * 10 + [WAIT] * 20)
-        await asyncio.gather(
-            *(store.attempt_end(key, failed=True, window_seconds=60) for _ in range(10))
+    started = time.monotonic()
+    decisions = []
+    for _ in range(8):  # 800 requests, 100 at a time, spread over both workers
+        decisions += await asyncio.gather(
+            *(workers[i % 2].take(key, LEASED_LIMIT, LEASED_BURST) for i in range(100))
         )
-        state = await store.window_count(key)
-        assert state.count == 10
-        assert 1 <= state.retry_after <= 60
-        refused = await store.attempt_begin(key, 10, 60)
-        assert refused.outcome == REFUSE and 1 <= refused.retry_after <= 60
-    finally:
-        await redis.delete(PREFIX + key)
+    elapsed = time.monotonic() - started
+    allowed = sum(d.allowed for d in decisions)
+    refill = LEASED_LIMIT / 60 * elapsed
+    # never more than the burst plus what refilled meanwhile...
+    assert allowed <= LEASED_BURST + refill + 1
+    # ...and at most two leases' worth (one per worker) less, held when the run ended
+    assert allowed >= LEASED_BURST - 2 * lease_size(LEASED_LIMIT, LEASED_BURST)
+    refused = [d for d in decisions if not d.allowed]
+    assert refused and all(d.retry_after >= 1 for d in refused)
 
 
-@pytest.fixture
-async def redis_apps(database_url: str) -> AsyncIterator[list[Starlette]]:
-    """Two app instances (think: two hosts) on one database and one Redis."""
-    if REDIS_URL is None:
-        pytest.skip("no Redis: set TEST_REDIS_URL or start one on 127.0.0.1:6379")
-    apps = [
-        create_app(Settings.from_env({}, database_url=database_url, redis_url=REDIS_URL))
-        for _ in range(2)
-    ]
-    async with LifespanManager(apps[0]), LifespanManager(apps[1]):
-        yield apps
+@needs_redis
+async def test_a_lease_ends_and_the_next_take_asks_redis_again(redis: Redis, key: str):
+    store = RedisStore(redis)
+    await store.take(key, LEASED_LIMIT, LEASED_BURST)
+    stamp = await redis.hget(PREFIX + key, "ts")  # the bucket's last update, Redis's clock
+    await asyncio.sleep(LEASE_SECONDS * 1.5)
+    assert (await store.take(key, LEASED_LIMIT, LEASED_BURST)).allowed
+    assert await redis.hget(PREFIX + key, "ts") != stamp  # asked Redis for a new lease
+    # 75 ms of refill has filled it to its cap again; less the new lease
+    assert await bucket_tokens(redis, key) == LEASED_BURST - 16
+
+
+@needs_redis
+async def test_redis_store_admits_no_more_concurrent_attempts_than_the_limit(
+    redis: Redis, key: str
+):
+    store = RedisStore(redis)
+    empty = await store.window_count(key)
+    assert (empty.count, empty.retry_after) == (0, 0)
+    begun = await asyncio.gather(*(store.attempt_begin(key, 10, 60) for _ in range(30)))
+    assert sorted(a.outcome for a in begun) == sorted([GO] * 10 + [WAIT] * 20)
+    await asyncio.gather(
+        *(store.attempt_end(key, failed=True, window_seconds=60) for _ in range(10))
+    )
+    state = await store.window_count(key)
+    assert state.count == 10
+    assert 1 <= state.retry_after <= 60
+    refused = await store.attempt_begin(key, 10, 60)
+    assert refused.outcome == REFUSE and 1 <= refused.retry_after <= 60
 
 
 @pytest.fixture(scope="module")
