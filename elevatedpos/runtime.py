@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import time
 import uuid
 
 from redis.asyncio import Redis
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from elevatedpos.auth.revocations import RevocationWatch
+from elevatedpos.auth.revocations import RevocationFile, RevocationWatch
 from elevatedpos.auth.scopes import Principal
 from elevatedpos.auth.tokens import TokenIssuer
 from elevatedpos.db.engine import Database
@@ -26,6 +28,14 @@ USER_CACHE_SECONDS = 5.0
 USER_CACHE_SIZE = 10_000
 PRINCIPAL_CACHE_SIZE = 10_000
 REVOCATION_FEED_WAIT = 2.0
+
+
+def sqlite_revocation_file(database_url: str) -> str | None:
+    """The revocation file beside an SQLite database; None for an in-memory one."""
+    database = make_url(database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{os.path.abspath(database)}-revocations"
 
 
 class Principals:
@@ -78,9 +88,13 @@ class Runtime:
         )
         self.limiter: RateLimitStore = RedisStore(self.redis) if self.redis else MemoryStore()
         # A revocation mark lives as long as the last access token of its session could.
-        self.revocations = (
-            RevocationWatch(self.redis, settings.access_token_ttl + 60) if self.redis else None
-        )
+        # Without Redis, SQLite's processes share a file; PostgreSQL reads the session row.
+        mark_seconds = settings.access_token_ttl + 60
+        self.revocations: RevocationWatch | RevocationFile | None = None
+        if self.redis is not None:
+            self.revocations = RevocationWatch(self.redis, mark_seconds)
+        elif self.db.is_sqlite:
+            self.revocations = RevocationFile(sqlite_revocation_file(self.db.url), mark_seconds)
         self.principals = Principals()
         self.tokens: TokenIssuer | None = None
         self._org_limits: dict[uuid.UUID, tuple[float, tuple[int, int]]] = {}

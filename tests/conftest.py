@@ -188,6 +188,12 @@ async def redis_apps(database_url: str) -> AsyncIterator[list[Starlette]]:
         yield apps
 
 
+def session_reads(runtime: Runtime) -> int:
+    """Statements an authenticated request spends on its session: 1 where it reads the row
+    (PostgreSQL without Redis), 0 where revocations come from Redis or SQLite's file."""
+    return 0 if runtime.revocations is not None else 1
+
+
 class StatementCounter:
     """Counts the SQL statements an engine runs (transaction control is not counted)."""
 

@@ -13,8 +13,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
+from elevatedpos.actions.orgs import create_org
 from elevatedpos.app import create_app
+from elevatedpos.auth.revocations import RevocationFile
+from elevatedpos.auth.sessions import start_session
 from elevatedpos.auth.tokens import ALGORITHM
+from elevatedpos.db.migrate import upgrade_database
 from elevatedpos.settings import Settings
 from tests.conftest import PASSWORD, REDIS_URL, Tenant, gql, new_client
 
@@ -328,3 +332,69 @@ async def test_refresh_reuse_revokes_access_everywhere_with_redis(redis_apps, te
         reuse = await b.post("/api/v1/auth/refresh", json={"refreshToken": tenant.refresh_token})
         assert reuse.status_code == 401
         await refused_within(a, headers)
+
+
+# --- Without Redis: SQLite's processes learn of revocations from a file beside the database
+
+
+async def test_an_authenticated_request_reads_no_session_row_on_sqlite(
+    client, tenant: Tenant, runtime, count_statements
+):
+    assert (await client.get(ME, headers=tenant.headers)).status_code == 200  # caches the user
+    with count_statements() as counter:
+        assert (await client.get(ME, headers=tenant.headers)).status_code == 200
+    if runtime.db.is_sqlite:
+        # the session is checked against the revocation file, not read from the database
+        assert counter.count == 0, counter.statements
+    else:
+        # PostgreSQL without Redis reads the session row (production runs with Redis)
+        assert counter.count == 1 and "auth_sessions" in counter.statements[0]
+
+
+async def test_on_sqlite_a_logout_is_refused_at_once_by_another_process(tmp_path, make_tenant):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    await upgrade_database(url)
+    settings = Settings.from_env({}, database_url=url)
+    # two app instances on one database file, as two worker processes would be
+    host_a, host_b = create_app(settings), create_app(settings)
+    async with LifespanManager(host_a), LifespanManager(host_b):
+        runtime = host_a.state.runtime
+        made = await create_org(
+            runtime.db, name="File Shop", email="owner@file.example", password=PASSWORD
+        )
+        issued = await start_session(runtime, made.owner)
+        headers = {"Authorization": f"Bearer {issued.access_token}"}
+        other = await start_session(runtime, made.owner)
+        other_headers = {"Authorization": f"Bearer {other.access_token}"}
+        async with new_client(host_a) as a, new_client(host_b) as b:
+            assert (await a.get(ME, headers=headers)).status_code == 200
+            assert (await b.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+            assert (await a.get(ME, headers=headers)).status_code == 401  # no delay at all
+            assert (await a.get(ME, headers=other_headers)).status_code == 200
+        revoked_sid = session_of_token(runtime, issued.access_token)
+        assert str(revoked_sid) in (tmp_path / "shop.db-revocations").read_text()
+    # a process started later reads the file too
+    late = create_app(settings)
+    async with LifespanManager(late), new_client(late) as c:
+        assert (await c.get(ME, headers=headers)).status_code == 401
+        assert (await c.get(ME, headers=other_headers)).status_code == 200
+
+
+def session_of_token(runtime, token: str) -> uuid.UUID:
+    return uuid.UUID(runtime.issuer.decode_access(token)["sid"])
+
+
+async def test_the_revocation_file_is_compacted_without_losing_live_entries(tmp_path):
+    file = tmp_path / "db-revocations"
+    writer, reader = RevocationFile(str(file), 900), RevocationFile(str(file), 900)
+    expired = [uuid.uuid4() for _ in range(3)]
+    # left by sessions revoked long ago
+    file.write_text("".join(f"{sid} {int(time.time()) - 10}\n" for sid in expired))
+    live = uuid.uuid4()
+    assert reader.revoked(live) is False
+    writer.COMPACT_BYTES = 0  # compact on this very write
+    await writer.publish(live)
+    text = file.read_text()
+    assert str(live) in text and not any(str(sid) in text for sid in expired)
+    assert reader.revoked(live) is True  # a new inode: read whole
+    assert all(reader.revoked(sid) is False for sid in expired)

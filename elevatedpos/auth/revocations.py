@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import time
 import uuid
 
@@ -142,3 +144,114 @@ class RevocationWatch:
             if not pinged:
                 await pubsub.ping()  # type: ignore[attr-defined]
                 pinged = True
+
+
+class RevocationFile:
+    """Revoked sessions for SQLite without Redis: a file beside the database.
+
+    Every process of an SQLite installation runs on the database's machine, so a file can
+    tell them all. A revocation appends `<session id> <unix expiry>` (under an exclusive
+    lock on `<file>.lock`) before the database says it; every check stats the file (a few
+    microseconds) and reads only what was appended since it last looked, instead of reading
+    the session's row through the database. When the file passes `COMPACT_BYTES`, the writer
+    rewrites it without expired lines and swaps it in; readers see a new inode and read it
+    whole. A database without a file (`:memory:`) is reachable from this process only, so
+    its revocations are kept in memory alone. If the file cannot be read, `revoked()` says
+    None and the caller reads the database, as before.
+    """
+
+    COMPACT_BYTES = 1 << 20
+
+    def __init__(self, path: str | None, mark_seconds: int) -> None:
+        self.path = path
+        self.mark_seconds = mark_seconds
+        self.live = True
+        self._revoked: dict[uuid.UUID, float] = {}  # session id -> wall-clock expiry
+        self._identity: tuple[int, int] | None = None  # (inode, size) of what was read
+        self._offset = 0
+
+    def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def wait_live(self) -> None:
+        return None
+
+    def revoked(self, session_id: uuid.UUID) -> bool | None:
+        if self.path is not None:
+            try:
+                self._catch_up()
+            except OSError:
+                return None
+        return session_id in self._revoked
+
+    def note(self, session_id: uuid.UUID) -> None:
+        self._revoked[session_id] = time.time() + self.mark_seconds
+
+    async def publish(self, session_id: uuid.UUID) -> None:
+        """Write the revocation where every process looks (or only here, for `:memory:`)."""
+        self.note(session_id)
+        if self.path is not None:
+            await asyncio.to_thread(
+                self._append, f"{session_id} {int(time.time()) + self.mark_seconds}\n"
+            )
+
+    def _catch_up(self) -> None:
+        try:
+            st = os.stat(self.path)  # type: ignore[arg-type]
+        except FileNotFoundError:
+            return  # nothing revoked yet by any process
+        if self._identity == (st.st_ino, st.st_size):
+            return
+        whole = (
+            self._identity is None or self._identity[0] != st.st_ino or st.st_size < self._offset
+        )
+        with open(self.path, "rb") as f:  # type: ignore[arg-type]
+            if whole:
+                self._offset = 0
+            f.seek(self._offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1  # a line still being written is read next time
+        now = time.time()
+        for line in data[:end].splitlines():
+            sid, _, expiry = line.decode("ascii", "replace").partition(" ")
+            try:
+                until = float(expiry)
+                if until > now:
+                    self._revoked[uuid.UUID(sid)] = until
+            except ValueError:
+                log.warning("ignored a malformed line in %s: %r", self.path, line[:80])
+        self._offset += end
+        self._identity = (st.st_ino, self._offset if end < len(data) else st.st_size)
+        if len(self._revoked) > 10_000:
+            self._revoked = {s: t for s, t in self._revoked.items() if t > now}
+
+    def _append(self, line: str) -> None:
+        assert self.path is not None
+        with open(f"{self.path}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with open(self.path, "a") as f:
+                f.write(line)
+                size = f.tell()
+            if size > self.COMPACT_BYTES:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Rewrite the file without expired lines (the caller holds the lock)."""
+        assert self.path is not None
+        now = time.time()
+        with open(self.path) as f:
+            kept = [ln for ln in f if ln.endswith("\n") and _unexpired(ln, now)]
+        fresh = f"{self.path}.new"
+        with open(fresh, "w") as f:
+            f.writelines(kept)
+        os.replace(fresh, self.path)
+
+
+def _unexpired(line: str, now: float) -> bool:
+    try:
+        return float(line.split(" ", 1)[1]) > now
+    except (IndexError, ValueError):
+        return False

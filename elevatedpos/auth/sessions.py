@@ -150,20 +150,21 @@ async def refresh(rt: Runtime, refresh_token: str) -> IssuedTokens:
 
 
 async def _mark_revoked(rt: Runtime, session_id: uuid.UUID) -> None:
-    """Tell every worker at once (Redis) before the database says it: fail closed."""
+    """Tell every worker (Redis, or SQLite's file) before the database says it: fail closed."""
     if rt.revocations is not None:
         await rt.revocations.publish(session_id)
 
 
 async def _session_active(rt: Runtime, session_id: uuid.UUID) -> bool:
-    if rt.redis is not None:
-        # Workers hear of revocations by pub/sub; while a worker's feed is not live, one
-        # Redis round trip instead of a database read. An access token lives 15 minutes,
-        # and refresh always checks the database.
-        revoked = rt.revocations.revoked(session_id) if rt.revocations else None
-        if revoked is None:
-            revoked = bool(await rt.redis.exists(f"{REVOKED_PREFIX}{session_id}"))
+    # Workers hear of revocations by Redis pub/sub (SQLite without Redis: from a file beside
+    # the database); when they cannot vouch for what they heard, one Redis round trip, or
+    # without Redis the session row. An access token lives 15 minutes, and refresh always
+    # checks the database.
+    revoked = rt.revocations.revoked(session_id) if rt.revocations else None
+    if revoked is not None:
         return not revoked
+    if rt.redis is not None:
+        return not await rt.redis.exists(f"{REVOKED_PREFIX}{session_id}")
     async with rt.db.read() as session:
         active = await session.scalar(
             select(func.count())
