@@ -396,5 +396,32 @@ async def test_the_revocation_file_is_compacted_without_losing_live_entries(tmp_
     await writer.publish(live)
     text = file.read_text()
     assert str(live) in text and not any(str(sid) in text for sid in expired)
-    assert reader.revoked(live) is True  # a new inode: read whole
+    assert reader.revoked(live) is True  # a new first line: read whole
     assert all(reader.revoked(sid) is False for sid in expired)
+
+
+async def test_a_revocation_file_swapped_for_another_on_the_same_inode_is_read_whole(tmp_path):
+    file = tmp_path / "db-revocations"
+    later = int(time.time()) + 900
+    old = [uuid.uuid4() for _ in range(3)]
+    file.write_text("".join(f"{sid} {later}\n" for sid in old))
+    reader = RevocationFile(str(file), 900)
+    assert reader.revoked(old[0]) is True
+    # another generation of the file, longer than what the reader read, on the same inode
+    # (as a filesystem may reuse a freed one): its first entry sits before the old end
+    new = [uuid.uuid4() for _ in range(5)]
+    with file.open("r+") as f:
+        f.write(f"#{uuid.uuid4()}\n" + "".join(f"{sid} {later}\n" for sid in new))
+    assert all(reader.revoked(sid) is True for sid in new)
+
+
+async def test_a_line_still_being_written_is_read_once_complete(tmp_path):
+    file = tmp_path / "db-revocations"
+    sid = uuid.uuid4()
+    line = f"{sid} {int(time.time()) + 900}\n"
+    file.write_text(line[:20])  # a writer in the middle of its append
+    reader = RevocationFile(str(file), 900)
+    assert reader.revoked(sid) is False
+    with file.open("a") as f:
+        f.write(line[20:])
+    assert reader.revoked(sid) is True

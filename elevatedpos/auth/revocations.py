@@ -154,10 +154,10 @@ class RevocationFile:
     lock on `<file>.lock`) before the database says it; every check stats the file (a few
     microseconds) and reads only what was appended since it last looked, instead of reading
     the session's row through the database. When the file passes `COMPACT_BYTES`, the writer
-    rewrites it without expired lines and swaps it in; readers see a new inode and read it
-    whole. A database without a file (`:memory:`) is reachable from this process only, so
-    its revocations are kept in memory alone. If the file cannot be read, `revoked()` says
-    None and the caller reads the database, as before.
+    rewrites it without expired lines, under a random first line, and swaps it in; readers
+    see a new first line and read it whole. A database without a file (`:memory:`) is
+    reachable from this process only, so its revocations are kept in memory alone. If the
+    file cannot be read, `revoked()` says None and the caller reads the database, as before.
     """
 
     COMPACT_BYTES = 1 << 20
@@ -168,6 +168,7 @@ class RevocationFile:
         self.live = True
         self._revoked: dict[uuid.UUID, float] = {}  # session id -> wall-clock expiry
         self._identity: tuple[int, int] | None = None  # (inode, size) of what was read
+        self._first = b""  # the first line of the file read
         self._offset = 0
 
     def start(self) -> None:
@@ -205,17 +206,19 @@ class RevocationFile:
             return  # nothing revoked yet by any process
         if self._identity == (st.st_ino, st.st_size):
             return
-        whole = (
-            self._identity is None or self._identity[0] != st.st_ino or st.st_size < self._offset
-        )
         with open(self.path, "rb") as f:  # type: ignore[arg-type]
-            if whole:
-                self._offset = 0
+            # A file's first line is unique to it (a session id, or a compacted file's random
+            # header), so a swapped-in file is read whole even if it reuses the old inode.
+            first = f.readline()
+            if first != self._first or st.st_size < self._offset:
+                self._first, self._offset = first, 0
             f.seek(self._offset)
             data = f.read()
         end = data.rfind(b"\n") + 1  # a line still being written is read next time
         now = time.time()
         for line in data[:end].splitlines():
+            if line.startswith(b"#"):
+                continue
             sid, _, expiry = line.decode("ascii", "replace").partition(" ")
             try:
                 until = float(expiry)
@@ -224,7 +227,7 @@ class RevocationFile:
             except ValueError:
                 log.warning("ignored a malformed line in %s: %r", self.path, line[:80])
         self._offset += end
-        self._identity = (st.st_ino, self._offset if end < len(data) else st.st_size)
+        self._identity = (st.st_ino, self._offset)
         if len(self._revoked) > 10_000:
             self._revoked = {s: t for s, t in self._revoked.items() if t > now}
 
@@ -246,6 +249,7 @@ class RevocationFile:
             kept = [ln for ln in f if ln.endswith("\n") and _unexpired(ln, now)]
         fresh = f"{self.path}.new"
         with open(fresh, "w") as f:
+            f.write(f"#{uuid.uuid4()}\n")  # see `_catch_up`
             f.writelines(kept)
         os.replace(fresh, self.path)
 
