@@ -180,10 +180,10 @@ class AccessMiddleware:
             # request-id middleware writes these on whatever answers the request.
             st["rate_limit_headers"] = headers
             if not decision.allowed:
-                exc = RateLimited(decision.retry_after)
-                exc.headers.update(headers)
                 response = domain_error_response(
-                    exc, instance=scope["path"], request_id=request_id_of(scope)
+                    RateLimited(decision.retry_after),
+                    instance=scope["path"],
+                    request_id=request_id_of(scope),
                 )
                 await response(scope, receive, send)
                 return
