@@ -21,7 +21,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from redis.asyncio import Redis
 
@@ -44,8 +44,7 @@ def plan_limits(plan: str, rate_limit: int | None, burst: int | None) -> tuple[i
     return PLAN_LIMITS.get(plan, PLAN_LIMITS["starter"])
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):  # made on every request: a tuple is the cheapest record
     allowed: bool
     limit: int
     remaining: int
@@ -83,6 +82,10 @@ def decide(tokens: float, cost: float, rate: float) -> tuple[bool, float, int]:
 
 class RateLimitStore(Protocol):
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision: ...
+    def take_now(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision | None:
+        """`take` when it needs no I/O (a memory bucket, a lease in hand); None otherwise."""
+        ...
+
     async def window_count(self, key: str) -> WindowState: ...
     async def attempt_begin(self, key: str, limit: int, window_seconds: int) -> Attempt: ...
     async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None: ...
@@ -102,6 +105,9 @@ class MemoryStore:
         return time.monotonic()
 
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision:
+        return self.take_now(key, limit, burst, cost)
+
+    def take_now(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision:
         rate = limit / 60.0
         now = self._now()
         tokens, stamp = self._buckets.get(key, (float(burst), now))
@@ -291,6 +297,9 @@ class RedisStore:
         if (now >= lease.renew_at or lease.tokens <= lease.low) and key not in self._renewing:
             self._start_renewal(key, limit, lease.burst)
         return Decision(True, limit, lease.remaining + lease.tokens, 0)
+
+    def take_now(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision | None:
+        return self.take_leased(key, limit, cost)
 
     async def take(self, key: str, limit: int, burst: int, cost: int = 1) -> Decision:
         decision = self.take_leased(key, limit, cost)

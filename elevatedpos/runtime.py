@@ -127,12 +127,19 @@ class Runtime:
             raise RuntimeError("Runtime.start() has not run")
         return self.tokens
 
+    def known_org_limits(self, org_id: uuid.UUID) -> tuple[int, int] | None:
+        """The org's (limit, burst) when `org_limits` read them recently enough, else None."""
+        cached = self._org_limits.get(org_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        return None
+
     async def org_limits(self, org_id: uuid.UUID) -> tuple[int, int]:
         """(limit, burst) of an org, cached briefly: a plan change applies within seconds."""
+        known = self.known_org_limits(org_id)
+        if known is not None:
+            return known
         now = time.monotonic()
-        cached = self._org_limits.get(org_id)
-        if cached and cached[0] > now:
-            return cached[1]
         async with self.db.read() as session:
             row = (
                 await session.execute(

@@ -230,6 +230,27 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
     return principal
 
 
+def authenticate_and_charge_now(rt: Runtime, token: str) -> tuple[Principal, Decision] | None:
+    """`authenticate_and_charge` when it needs no I/O, else None (then await that one).
+
+    The usual request: its token verified before, its org's limits cached, its session
+    vouched for by the revocation feed (or SQLite's file), its token from this worker's
+    lease (or the in-process bucket). Raises Unauthorized as the awaited one would.
+    """
+    principal = _principal(rt, token)
+    limits = rt.known_org_limits(principal.org_id)
+    if limits is None or rt.revocations is None:
+        return None
+    assert principal.session_id is not None
+    revoked = rt.revocations.revoked(principal.session_id)
+    if revoked is None:
+        return None
+    if revoked:
+        raise Unauthorized("Session has ended")
+    decision = rt.limiter.take_now(principal.bucket, limits[0], limits[1])
+    return None if decision is None else (principal, decision)
+
+
 async def authenticate_and_charge(rt: Runtime, token: str) -> tuple[Principal, Decision]:
     """`authenticate`, then one token from the org's bucket (the request's own cost).
 

@@ -208,6 +208,8 @@ class RestExecutor:
 
     async def handle(self, route: RestRoute, request: Request) -> Response:
         op = self.ops[route.operation]
+        if route.path_only:
+            return await self._run(route, op, request, dict(request.path_params))
         body = await self._read_body(request) if route.body else {}
         variables = self._variables(route, op, request, body)
         if not route.idempotent:

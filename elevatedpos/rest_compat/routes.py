@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -30,18 +31,23 @@ class RestRoute:
     # that answer 200 opt in here.
     idempotency: bool | None = None
 
-    @property
+    @cached_property
     def idempotent(self) -> bool:
         """Whether the route honours Idempotency-Key."""
         if self.idempotency is not None:
             return self.idempotency
         return self.method == "POST" and self.status == 201
 
-    @property
+    @cached_property
     def query_params(self) -> dict[str, str]:
         """REST query parameter → GraphQL variable path (lists add limit and cursor)."""
         base = {"limit": "first", "cursor": "after"} if self.list else {}
         return {**base, **self.query}
+
+    @cached_property
+    def path_only(self) -> bool:
+        """Its variables come from the path alone: no body, query, If-Match or Idempotency-Key."""
+        return not (self.body or self.query_params or self.if_match or self.idempotent)
 
 
 API = "/api/v1"

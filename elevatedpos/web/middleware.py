@@ -7,11 +7,14 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 
-from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from elevatedpos.auth.sessions import authenticate, authenticate_and_charge
+from elevatedpos.auth.sessions import (
+    authenticate,
+    authenticate_and_charge,
+    authenticate_and_charge_now,
+)
 from elevatedpos.errors import INTERNAL, DomainError, RateLimited, Unauthorized
 from elevatedpos.runtime import Runtime
 from elevatedpos.web.responses import domain_error_response, problem_response
@@ -22,6 +25,14 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 def state(scope: Scope) -> dict[str, object]:
     return scope.setdefault("state", {})  # type: ignore[no-any-return]
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header; `name` in lower case, as ASGI servers give names."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
 
 
 def request_id_of(scope: Scope) -> str | None:
@@ -44,7 +55,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get("x-request-id")
+        incoming = header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         st = state(scope)
         st["request_id"] = request_id
@@ -146,7 +157,7 @@ class AccessMiddleware:
         st = state(scope)
         principal = st["principal"] = None
         decision = None
-        authorization = Headers(scope=scope).get("authorization")
+        authorization = header(scope, b"authorization")
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -154,14 +165,16 @@ class AccessMiddleware:
                     raise Unauthorized("Authorization must be `Bearer <token>`")
             else:
                 try:
+                    token = token.strip()
                     if kind == "http":
-                        # With Redis, the session check and this request's token are one
-                        # round trip at most (none with a live revocation feed and a lease).
-                        principal, decision = await authenticate_and_charge(
-                            self.runtime, token.strip()
-                        )
+                        # Usually no I/O at all (a live revocation feed or SQLite's file, a
+                        # lease or the memory bucket); with Redis otherwise one round trip.
+                        charged = authenticate_and_charge_now(
+                            self.runtime, token
+                        ) or await authenticate_and_charge(self.runtime, token)
+                        principal, decision = charged
                     else:
-                        principal = await authenticate(self.runtime, token.strip())
+                        principal = await authenticate(self.runtime, token)
                     st["principal"] = principal
                 except Unauthorized:
                     if not self.is_public(method, path):
