@@ -147,6 +147,7 @@ class PlanCompiler:
             _set_fast_leaf(field, definition.type)
             _set_fast_object(field, completion)
         elif kind is FieldKind.RESOLVER:
+            _set_fast_object(field, completion)
             field.resolve = definition.resolve or default_field_resolver
             field.args = _static_args(definition, nodes[0])
             field.direct = self._direct_call(definition, strawberry_field, nodes[0])

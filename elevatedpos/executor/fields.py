@@ -166,7 +166,15 @@ class FieldPlan:
                     args = get_argument_values(self.definition, self.nodes[0], run.variable_values)
                 assert self.resolve is not None
                 result = self.resolve(source, info, **args)
-            if type(result) not in PLAIN and is_awaitable(result):
+            kind = type(result)
+            if kind is self.object_class and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None:
+                # an instance of the field's own object type: straight to its plan
+                assert self.object_plan is not None
+                completed = self.object_plan.execute_fields(run, result, path)
+                if type(completed) is not dict:
+                    return self._await_completed(run, completed, path)
+                return completed
+            if kind not in PLAIN and is_awaitable(result):
                 return self._complete_awaitable(run, result, path, info)
             completed = self.completion.complete(run, result, path, info)
             if is_awaitable(completed):

@@ -62,8 +62,11 @@ class OperationPlan:
 
     def variant(self, variable_values: VariableValues) -> ObjectPlan | None:
         """The root plan for these variables' @skip/@include outcomes, compiled on first use."""
-        coerced = variable_values.coerced
-        key = tuple(coerced.get(name, _MISSING) for name in self.condition_variables)
+        if not self.condition_variables:
+            key: tuple[Any, ...] = ()
+        else:
+            coerced = variable_values.coerced
+            key = tuple(coerced.get(name, _MISSING) for name in self.condition_variables)
         if key in self._variants:
             return self._variants[key]
         compiler = PlanCompiler(self.schema, self.operation, self.fragments, variable_values)
@@ -118,7 +121,7 @@ class OperationPlan:
         except GraphQLError as error:
             run.add_error(error, None)
             return ExecutionResult(None, run.errors)
-        if is_awaitable(data):
+        if type(data) is not dict and is_awaitable(data):
             return _await_result(run, data)
         return ExecutionResult(data, run.errors or None)
 

@@ -199,7 +199,7 @@ class RestExecutor:
                 variable_values=variables,
                 operation_name=op.name,
             )
-        if isawaitable(result):
+        if type(result) is not ExecutionResult and isawaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)
         if result.errors:
