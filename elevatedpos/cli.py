@@ -123,19 +123,51 @@ def _log_config() -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from elevatedpos.web.listeners import reuse_port_supported
+
     _run(upgrade_database(settings.database_url))
     if args.demo:
         cmd_seed_demo(args, settings)
-    uvicorn.run(
-        "elevatedpos.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=_log_config(),
-        proxy_headers=True,
-        access_log=not args.no_access_log,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_config": _log_config(),
+        "proxy_headers": True,
+        "access_log": not args.no_access_log,
+    }
+    if args.workers < 2 or not reuse_port_supported():
+        uvicorn.run("elevatedpos.app:create_app", **options)
+        return 0
+    return _serve_workers(uvicorn.Config("elevatedpos.app:create_app", **options))
+
+
+def _serve_workers(config: Any) -> int:
+    """uvicorn's supervisor, each worker on its own SO_REUSEPORT socket (web/listeners.py)."""
+    import logging
+
+    from uvicorn.supervisors import Multiprocess
+
+    from elevatedpos.web.listeners import ReusePortListener
+
+    listener = ReusePortListener(config.host, config.port)
+    try:
+        listener.check()
+    except OSError as exc:
+        print(f"cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d with %d workers, each on its own socket"
+        " (Press CTRL+C to quit)",
+        config.host,
+        config.port,
+        config.workers,
     )
+    try:
+        Multiprocess(config, sockets=[listener]).run()  # type: ignore[list-item]
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

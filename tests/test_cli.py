@@ -249,3 +249,77 @@ def test_serve_demo_on_a_fresh_sqlite_file(tmp_path, workers):
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert DEMO_EMAIL in output  # the demo login is printed
+
+
+def _sockets_on(port: int, state: str) -> set[str]:
+    """Inodes of the TCP sockets whose local port is `port`, in `state` (01 established,
+    0A listening), from the kernel's tables."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == state and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    return inodes
+
+
+def _owners_of_connections(port: int) -> dict[int, int]:
+    """Established TCP connections on the server side of `port`: pid -> how many it holds."""
+    inodes = _sockets_on(port, "01")
+    owners: dict[int, int] = {}
+    for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                owners[pid] = owners.get(pid, 0) + 1
+    return owners
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux")
+def test_workers_share_connections_opened_all_at_once(tmp_path):
+    """16 keep-alive connections opened together land on both workers, not all on one."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    env.pop("REDIS_URL", None)
+    argv = [sys.executable, "-m", "elevatedpos.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*argv, "--workers", "2", "--no-access-log"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    connections: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        # Both workers listening (a worker listens only after its start-up has finished):
+        # connections made before the second listens all go to the first.
+        while len(_sockets_on(port, "0A")) < 2:
+            assert server.poll() is None, "server exited early"
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.1)
+        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        for conn in connections:
+            conn.sendall(request)
+        for conn in connections:
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        owners = _owners_of_connections(port)
+        assert sum(owners.values()) == 16
+        # Both workers hold some (all 16 on one worker: a 1 in 32,768 chance with the hash).
+        assert len(owners) == 2, owners
+        assert server.pid not in owners  # the supervisor listens on nothing itself
+    finally:
+        for conn in connections:
+            conn.close()
+        server.terminate()
+        server.communicate(timeout=30)
