@@ -138,9 +138,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "access_log": not args.no_access_log,
     }
     if args.workers < 2 or not reuse_port_supported():
-        uvicorn.run("elevatedpos.app:create_app", **options)
+        uvicorn.run("elevatedpos.app:serve_app", **options)
         return 0
-    return _serve_workers(uvicorn.Config("elevatedpos.app:create_app", **options))
+    return _serve_workers(uvicorn.Config("elevatedpos.app:serve_app", **options))
 
 
 def _serve_workers(config: Any) -> int:
