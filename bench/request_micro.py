@@ -12,8 +12,10 @@ time goes and for checking a change before the full benchmark; `bench/run.py` st
 measure of record.
 
 Lines: `healthz`, `healthz+auth` (the same, with the bearer token: authenticated and
-charged) and `me` (GET /api/v1/auth/me), best of 5 rounds each, interleaved; then the
-ratios `run.py` prints for them. `--backend postgres` uses the database `prof` on
+charged), `me` (GET /api/v1/auth/me) and `me (by hand)` (the same answer from a handler
+written by hand, added to this benchmark's app only: no GraphQL, no bridge), best of 5
+rounds each, interleaved; then the ratios `run.py` prints for them, and the hand-written
+one's. `--backend postgres` uses the database `prof` on
 127.0.0.1:5432 (recreated) and Redis database 12, as ratio 3 asks (Redis limiter on).
 `--profile NAME` runs cProfile over that line afterwards and prints the 40 costliest functions.
 """
@@ -37,6 +39,9 @@ PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/prof"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 TARGETS = {"healthz": ("/healthz", False), "healthz+auth": ("/healthz", True)}
 TARGETS["me"] = ("/api/v1/auth/me", True)
+# `me`'s answer written by hand (no GraphQL): only in this benchmark's app, to show what
+# ratio 3 leaves for the bridge once authentication and the limiter have run.
+TARGETS["me (by hand)"] = ("/bench/me", True)
 
 
 class Transport:
@@ -112,6 +117,34 @@ async def prepare(backend: str, directory: str) -> tuple[dict[str, str], str]:
     return env, token
 
 
+def add_handwritten_me(app: Any, runtime: Any) -> None:
+    """`GET /bench/me`: the same answer as `/api/v1/auth/me`, built by hand from the cached
+    user, as a bare Starlette handler would; authenticated and charged like any route, and
+    found by the same dict lookup."""
+    from starlette.routing import Route
+
+    from elevatedpos.web.responses import EncodedJSONResponse, dumps
+
+    class ByHand:  # a plain ASGI app, as the REST paths are
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            principal = scope["state"]["principal"]
+            user = runtime.cached_user(principal.user_id, principal.org_id)
+            if user is None:
+                user = await runtime.user(principal.user_id, principal.org_id)
+            body = {
+                "id": str(user.id),
+                "email": user.email,
+                "orgId": str(user.org_id),
+                "name": user.name,
+                "role": user.role,
+            }
+            await EncodedJSONResponse(dumps({"data": body}))(scope, receive, send)
+
+    route = Route("/bench/me", ByHand(), methods=["GET"])
+    app.router.routes.append(route)
+    app.router._static[route.path] = route
+
+
 def raw_request(path: str, token: str | None) -> bytes:
     head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: micro\r\n"
     if token:
@@ -131,6 +164,7 @@ async def measure(args: argparse.Namespace) -> int:
         env, token = await prepare(args.backend, directory)
         app = create_app(Settings.from_env(env))
         runtime = app.state.runtime
+        add_handwritten_me(app, runtime)
         await runtime.start()
         try:
             config = Config(app, proxy_headers=True, access_log=False, lifespan="off")
@@ -173,6 +207,7 @@ async def measure(args: argparse.Namespace) -> int:
             base = best["healthz"]
             print(f"  me / healthz            {base / best['me']:.2f}  (bar 0.80)")
             print(f"  healthz+auth / healthz  {base / best['healthz+auth']:.2f}")
+            print(f"  me by hand / healthz    {base / best['me (by hand)']:.2f}")
             if args.profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
