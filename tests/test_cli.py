@@ -323,3 +323,26 @@ def test_workers_share_connections_opened_all_at_once(tmp_path):
             conn.close()
         server.terminate()
         server.communicate(timeout=30)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux")
+def test_workers_refuse_a_port_another_server_holds_with_reuseport(tmp_path):
+    """Per-worker SO_REUSEPORT sockets must not quietly share a port with another server."""
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+        env.pop("REDIS_URL", None)
+        argv = [sys.executable, "-m", "elevatedpos.cli", "serve", "--port", str(port)]
+        done = subprocess.run(
+            [*argv, "--workers", "2"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
