@@ -180,6 +180,24 @@ async def test_search_covers_names_email_and_phone_ignoring_case(client, tenant:
     assert len(await emails(client, tenant, search="")) == 4
 
 
+async def test_search_and_tags_ignore_case_beyond_ascii(client, tenant: Tenant):
+    """Zoë, José and Ødegaard are found typed in any case, on SQLite as on PostgreSQL."""
+    await upsert(
+        client,
+        tenant,
+        {"email": "first@x.io", "firstName": "ZOË", "lastName": "ÉLISE", "tags": ["Fidèle"]},
+    )
+    await upsert(
+        client, tenant, {"email": "jose@x.io", "firstName": "José", "lastName": "Ødegaard"}
+    )
+    assert await emails(client, tenant, search="zoë") == ["first@x.io"]
+    assert await emails(client, tenant, search="élise") == ["first@x.io"]
+    assert await emails(client, tenant, search="JOSÉ") == ["jose@x.io"]
+    assert await emails(client, tenant, search="ødeg") == ["jose@x.io"]
+    assert await emails(client, tenant, tag="FIDÈLE") == ["first@x.io"]
+    assert await emails(client, tenant, search="zoe") == []  # ë is not e
+
+
 async def test_tag_filter_ignores_case(client, tenant: Tenant):
     await upsert(client, tenant, {"email": "a@x.io", "lastName": "B", "tags": ["VIP", "regular"]})
     await upsert(client, tenant, {"email": "b@x.io", "lastName": "A", "tags": ["Regular"]})

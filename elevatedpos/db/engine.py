@@ -23,6 +23,10 @@ from elevatedpos.errors import PreconditionFailed
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """WAL, a busy timeout, and explicit BEGIN so writers can take the lock up front.
 
@@ -41,6 +45,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only ("ZOË" stays "zoË"); PostgreSQL's folds
+        # every letter. Searches and tags compare lower(column) with Python's lower().
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
