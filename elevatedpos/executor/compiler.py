@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -70,11 +71,14 @@ class PlanCompiler:
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDetails],
         variable_values: VariableValues,
+        enum_case: Callable[[str], str] | None = None,
     ) -> None:
         self.schema = schema
         self.operation = operation
         self.fragments = fragments
         self.variable_values = variable_values
+        # Enum values' names as the output writes them (None: as the schema names them).
+        self.enum_case = enum_case
         # graphql-core memoizes sub-field collection on the identity of the field list too.
         self._plans: dict[tuple[str, int], ObjectPlan] = {}
         self._alive: list[FieldDetailsList] = []
@@ -144,7 +148,7 @@ class PlanCompiler:
             assert isinstance(strawberry_field, StrawberryField)
             field.getter = strawberry_field.default_resolver
             field.attribute = strawberry_field.python_name
-            _set_fast_leaf(field, definition.type)
+            _set_fast_leaf(field, definition.type, self.enum_case)
             _set_fast_object(field, completion)
         elif kind is FieldKind.RESOLVER:
             _set_fast_object(field, completion)
@@ -211,7 +215,8 @@ class PlanCompiler:
             item = self._completion(return_type.of_type, details, nodes, label)
             return ListCompletion(item, nodes, label, _loaded_fields(item))
         if is_leaf_type(return_type):
-            return LeafCompletion(return_type)
+            case = self.enum_case if isinstance(return_type, GraphQLEnumType) else None
+            return LeafCompletion(return_type, case)
         if is_abstract_type(return_type):
             objects = {
                 t.name: ObjectCompletion(t, self._object(t, details), nodes)
@@ -244,7 +249,9 @@ def _loaded_fields(completion: Completion) -> frozenset[FieldPlan]:
     return frozenset(found)
 
 
-def _set_fast_leaf(field: FieldPlan, return_type: GraphQLOutputType) -> None:
+def _set_fast_leaf(
+    field: FieldPlan, return_type: GraphQLOutputType, enum_case: Callable[[str], str] | None
+) -> None:
     leaf = return_type.of_type if is_non_null_type(return_type) else return_type
     fast = _FAST_SCALARS.get(leaf)
     if fast is not None:
@@ -262,6 +269,8 @@ def _set_fast_leaf(field: FieldPlan, return_type: GraphQLOutputType) -> None:
     if isinstance(leaf, GraphQLEnumType) and wrapped is not None:
         names = {member: leaf.coerce_output_value(member) for member in wrapped}
         if all(isinstance(name, str) for name in names.values()):
+            if enum_case is not None:
+                names = {member: enum_case(name) for member, name in names.items()}
             field.fast_type = wrapped
             field.enum_names = names
 

@@ -85,10 +85,20 @@ class NonNullCompletion(Completion):
 class LeafCompletion(Completion):
     __slots__ = ("coerce", "leaf_type")
 
-    def __init__(self, leaf_type: GraphQLLeafType) -> None:
+    def __init__(
+        self, leaf_type: GraphQLLeafType, case: Callable[[str], str] | None = None
+    ) -> None:
         super().__init__(needs_info=False)
         self.leaf_type = leaf_type
         self.coerce: Callable[[Any], Any] = leaf_type.coerce_output_value
+        if case is not None:  # enum names written another way (REST's lower case)
+            coerce = self.coerce
+
+            def coerce_and_case(value: Any) -> Any:
+                name = coerce(value)
+                return case(name) if isinstance(name, str) else name
+
+            self.coerce = coerce_and_case
 
     def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
         if isinstance(value, Exception):

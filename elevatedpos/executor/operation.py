@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
@@ -42,8 +42,14 @@ class OperationPlan:
         operation: OperationDefinitionNode,
         operation_name: str | None,
         condition_variables: tuple[str, ...],
+        enum_case: Callable[[str], str] | None = None,
+        fallback_output: Callable[[Any], Any] | None = None,
     ) -> None:
         self.schema = schema
+        # Enum names written another way (REST: lower case) by the plans; graphql-core,
+        # when it runs a variant, writes the schema's, and `fallback_output` rewrites them.
+        self.enum_case = enum_case
+        self.fallback_output = fallback_output
         self.document = document
         self.operation = operation
         self.operation_name = operation_name
@@ -69,7 +75,9 @@ class OperationPlan:
             key = tuple(coerced.get(name, _MISSING) for name in self.condition_variables)
         if key in self._variants:
             return self._variants[key]
-        compiler = PlanCompiler(self.schema, self.operation, self.fragments, variable_values)
+        compiler = PlanCompiler(
+            self.schema, self.operation, self.fragments, variable_values, self.enum_case
+        )
         try:
             plan: ObjectPlan | None = compiler.root(self.root_type)
         except (GraphQLError, RecursionError, UnsupportedOperation):
@@ -97,7 +105,7 @@ class OperationPlan:
             return ExecutionResult(None, coerced)
         root = self.variant(coerced)
         if root is None:
-            return execute(
+            result = execute(
                 self.schema,
                 self.document,
                 root_value,
@@ -105,6 +113,11 @@ class OperationPlan:
                 variable_values,
                 self.operation_name,
             )
+            if self.fallback_output is None:
+                return result
+            if is_awaitable(result):
+                return _reshape_later(result, self.fallback_output)
+            return _reshape(result, self.fallback_output)
         run = Run(
             self.schema,
             self.operation,
@@ -126,6 +139,16 @@ class OperationPlan:
         return ExecutionResult(data, run.errors or None)
 
 
+def _reshape(result: ExecutionResult, output: Callable[[Any], Any]) -> ExecutionResult:
+    if result.data is not None:
+        result.data = output(result.data)
+    return result
+
+
+async def _reshape_later(pending: Any, output: Callable[[Any], Any]) -> ExecutionResult:
+    return _reshape(await pending, output)
+
+
 async def _await_result(run: Run, pending: Any) -> ExecutionResult:
     try:
         data = await pending
@@ -136,9 +159,18 @@ async def _await_result(run: Run, pending: Any) -> ExecutionResult:
 
 
 def compile_operation(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    *,
+    enum_case: Callable[[str], str] | None = None,
+    fallback_output: Callable[[Any], Any] | None = None,
 ) -> OperationPlan | None:
-    """A plan for a validated document's operation, or None when graphql-core must run it."""
+    """A plan for a validated document's operation, or None when graphql-core must run it.
+
+    `enum_case` writes enum names another way (the REST bridge's lower case) in the plans'
+    output; `fallback_output` then turns graphql-core's output, for a variant it runs,
+    into the same shape."""
     operation = _select_operation(document, operation_name)
     if (
         operation is None
@@ -162,7 +194,13 @@ def compile_operation(
                 if isinstance(arg.value, VariableNode)
             )
     plan = OperationPlan(
-        schema, document, operation, operation_name, tuple(dict.fromkeys(conditions))
+        schema,
+        document,
+        operation,
+        operation_name,
+        tuple(dict.fromkeys(conditions)),
+        enum_case,
+        fallback_output,
     )
     if not plan.condition_variables and plan.variant(NO_VARIABLES) is None:
         return None

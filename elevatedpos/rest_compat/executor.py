@@ -150,7 +150,7 @@ class RestExecutor:
     def _success_response(
         self, route: RestRoute, op: CompiledOperation, data: Any, variables: dict[str, Any]
     ) -> Response:
-        if op.transform is not None:
+        if op.transform is not None and op.plan is None:  # a plan's output is REST-shaped
             data = op.transform(data)
         value = data[op.result_key]
         if route.no_content:

@@ -34,8 +34,8 @@ class CompiledOperation:
     result_key: str
     root_field: str
     variable_types: dict[str, GraphQLInputType]
-    transform: Transform | None
-    plan: OperationPlan | None = None  # None: graphql-core executes it
+    transform: Transform | None  # GraphQL's output into REST's (enum names in lower case)
+    plan: OperationPlan | None = None  # None: graphql-core executes it; else REST-shaped
 
     def variable_type(self, path: str) -> GraphQLInputType:
         """The input type at a dotted variable path such as `filter.status`."""
@@ -84,7 +84,12 @@ def _compile(schema: GraphQLSchema, name: str, document: DocumentNode) -> Compil
         root_field=root.name.value,
         variable_types=variable_types,  # type: ignore[arg-type]
         transform=transform,
-        plan=compile_operation(schema, document, name) if COMPILED_EXECUTOR else None,
+        # The plan writes enums as REST does; `transform` is for graphql-core's output.
+        plan=compile_operation(
+            schema, document, name, enum_case=str.lower, fallback_output=transform
+        )
+        if COMPILED_EXECUTOR
+        else None,
     )
 
 

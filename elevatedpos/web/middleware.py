@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from collections.abc import Callable, Iterable
 
 from starlette.requests import ClientDisconnect
@@ -56,7 +56,8 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # 128 random bits as 32 hex digits (a uuid4's `.hex` took 5x as long)
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else os.urandom(16).hex()
         st = state(scope)
         st["request_id"] = request_id
         id_header = (b"x-request-id", request_id.encode("latin-1"))
