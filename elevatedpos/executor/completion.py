@@ -244,7 +244,7 @@ class Collector:
 
 
 class ListCompletion(Completion):
-    __slots__ = ("accepts", "item", "label", "nodes")
+    __slots__ = ("accepts", "item", "item_class", "item_plan", "label", "nodes")
 
     def __init__(
         self,
@@ -260,6 +260,17 @@ class ListCompletion(Completion):
         # Loaded fields an item reaches through non-null objects only: when one of them
         # fails where null is not allowed, the null stops at the item, as it would anyway.
         self.accepts = accepts
+        # Items of exactly their object type's class (no `strawberry.cast`) go straight to
+        # its plan: what `item.complete` would do after its checks.
+        inner = item.inner if isinstance(item, NonNullCompletion) else item
+        self.item_class: type | None = None
+        self.item_plan: ObjectPlan | None = None
+        if type(inner) is ObjectCompletion and (
+            inner.is_type_of is None or inner.exact_class is not None
+        ):
+            definition = inner.object_type.extensions.get("strawberry-definition")
+            self.item_class = getattr(definition, "origin", None)
+            self.item_plan = inner.plan
 
     def complete(self, run: Run, value: Any, path: Path, info: Info) -> Any:
         if isinstance(value, Exception):
@@ -493,6 +504,19 @@ class ListCompletion(Completion):
         self, run: Run, item: Any, completed: list[Any], item_path: Path, info: Info
     ) -> bool:
         """Append the completed item (or an awaitable of it); True when it is awaitable."""
+        if type(item) is self.item_class and getattr(item, TYPE_CAST_ATTRIBUTE, None) is None:
+            assert self.item_plan is not None
+            try:
+                value = self.item_plan.execute_fields(run, item, item_path)
+            except Exception as raw_error:
+                run.field_error(raw_error, self.nodes, item_path, self.item.non_null)
+                completed.append(None)
+                return False
+            if type(value) is not dict:
+                completed.append(self._await_item(run, value, item_path))
+                return True
+            completed.append(value)
+            return False
         if is_awaitable(item):
             completed.append(self._complete_awaitable_item(run, item, item_path, info))
             return True
