@@ -318,6 +318,10 @@ async def test_the_revocation_feed_comes_back_after_its_connection_drops(
             await watch.wait_live()
         assert (await b.post("/api/v1/auth/logout", headers=tenant.headers)).status_code == 204
         await refused_within(a, tenant.headers)
+        # The first wait may have passed before host A noticed the kill; once live again
+        # its feed knows the logout (heard, or loaded with the marks on reconnecting).
+        async with asyncio.timeout(5):
+            await watch.wait_live()
         assert watch.revoked(session_of(host_a.state.runtime, tenant)) is True
 
 
