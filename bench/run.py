@@ -1,13 +1,14 @@
 """Benchmark the product against a bare reference handler and print the ratios of issue 6.
 
     python bench/run.py [--backend sqlite|postgres] [--workers N] [--duration 10]
-                        [--connections 16] [--only NAME,...] [--workers-compare]
-                        [--json out.json] [--n1-test]
+                        [--rounds 3] [--connections 16] [--only NAME,...]
+                        [--workers-compare] [--json out.json] [--n1-test]
 
 One run: a fresh database, a catalog of 500 products in 10 categories loaded through the real
 actions, the product server (`elevatedpos serve`) and the reference server (bench/
 reference_app.py) started as subprocesses, every endpoint checked for a real answer, then
-measured one after the other with wrk (or a pure-Python driver when wrk is missing).
+measured one after the other, in interleaved rounds, with wrk (or a pure-Python driver when
+wrk is missing).
 See bench/README.md for what each line means.
 """
 
@@ -23,6 +24,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -512,6 +514,28 @@ def run_wrk(target: Target, seconds: float, connections: int, scripts: Path) -> 
     )
 
 
+def merge_rounds(parts: list[Result]) -> Result:
+    """One endpoint's rounds as one result: every request over every measured second; p50
+    and p99 are the median of the rounds' own (wrk gives percentiles, not its samples)."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    requests = sum(r.requests for r in parts)
+    seconds = sum(r.seconds for r in parts)
+    return Result(
+        first.name,
+        first.driver,
+        requests / seconds if seconds else 0.0,
+        statistics.median(r.p50_ms for r in parts),
+        statistics.median(r.p99_ms for r in parts),
+        requests,
+        seconds,
+        sum(r.non_2xx for r in parts),
+        sum(r.socket_errors for r in parts),
+        first.workers,
+    )
+
+
 def _percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -692,6 +716,7 @@ def machine_info(
         "redis": "on" if args.backend == "postgres" else "off",
         "workers": args.workers,
         "duration": f"{args.duration:g}s",
+        "rounds": args.rounds,
         "warmup": f"{args.warmup:g}s",
         "connections": args.connections,
         "driver": driver,
@@ -706,6 +731,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="workers of both servers")
     p.add_argument("--duration", type=float, default=10.0, help="seconds measured per endpoint")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per endpoint")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure the endpoints in this many interleaved rounds (duration split over them)",
+    )
     p.add_argument("--connections", type=int, default=16)
     p.add_argument(
         "--only",
@@ -729,8 +760,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = wanted - {*ENDPOINTS, SCALE}
     if unknown:
         p.error(f"--only: unknown {', '.join(sorted(unknown))}")
-    if args.workers < 1 or args.connections < 1 or args.duration <= 0:
-        p.error("--workers, --connections and --duration must be positive")
+    if args.workers < 1 or args.connections < 1 or args.duration <= 0 or args.rounds < 1:
+        p.error("--workers, --connections, --duration and --rounds must be positive")
     args.endpoints = [n for n in ENDPOINTS if not wanted or n in wanted]
     if args.workers_compare is None:  # auto: on for postgres when no --only narrows the run
         args.scale = SCALE in wanted or (args.backend == "postgres" and not wanted)
@@ -856,16 +887,21 @@ def main(argv: list[str] | None = None) -> int:
         verify(targets, catalog)
         print("checked: every endpoint answers 200 with the same 50 products", flush=True)
 
-        def measure(target: Target, key: str, workers: int) -> None:
+        def measure(target: Target, key: str, workers: int, seconds: float, warm: bool) -> Result:
             if "Authorization" in target.headers:  # never let the token expire mid-run
                 target.headers["Authorization"] = f"Bearer {asyncio.run(issue_token(env))}"
-            drive(target, args.warmup, args.connections, work)
-            result = drive(target, args.duration, args.connections, work)
+            if warm:
+                drive(target, args.warmup, args.connections, work)
+            result = drive(target, seconds, args.connections, work)
             result.name, result.workers = key, workers
-            results[key] = result
+            return result
+
+        def record(key: str, parts: list[Result]) -> None:
+            result = results[key] = merge_rounds(parts)
+            each = f"  (rounds: {', '.join(f'{r.rps:.0f}' for r in parts)})"
             print(
                 f"  {key:<12} {result.rps:9.1f} req/s  p50 {result.p50_ms:7.2f} ms"
-                f"  p99 {result.p99_ms:7.2f} ms",
+                f"  p99 {result.p99_ms:7.2f} ms" + (each if len(parts) > 1 else ""),
                 flush=True,
             )
             if result.non_2xx or result.socket_errors:
@@ -874,8 +910,19 @@ def main(argv: list[str] | None = None) -> int:
                     f" {result.socket_errors} socket errors under load"
                 )
 
+        # Rounds interleave the endpoints (a b c, a b c, ...), so a slow spell of the
+        # machine falls on all of them alike instead of on whichever ran then.
+        rounds: dict[str, list[Result]] = {name: [] for name in args.endpoints}
+        for index in range(args.rounds):
+            if args.rounds > 1:
+                print(f"round {index + 1} of {args.rounds}", flush=True)
+            for name in args.endpoints:
+                part = measure(
+                    targets[name], name, args.workers, args.duration / args.rounds, index == 0
+                )
+                rounds[name].append(part)
         for name in args.endpoints:
-            measure(targets[name], name, args.workers)
+            record(name, rounds[name])
 
         if args.scale:
             print("scale-out: the graphql page on 1 and on 2 workers", flush=True)
@@ -888,7 +935,8 @@ def main(argv: list[str] | None = None) -> int:
                     product.start(workers=workers)
                     current = workers
                     verify({"graphql": targets["graphql"]}, catalog)
-                measure(targets["graphql"], f"graphql@{workers}w", workers)
+                key = f"graphql@{workers}w"
+                record(key, [measure(targets["graphql"], key, workers, args.duration, True)])
 
         n1 = None
         if args.n1_test:
