@@ -144,14 +144,13 @@ class PlanCompiler:
         else:
             kind = FieldKind.RESOLVER
         field = FieldPlan(key, parent_type, definition, nodes, kind, completion)
+        _set_fast_object(field, completion)
         if kind is FieldKind.ATTRIBUTE:
             assert isinstance(strawberry_field, StrawberryField)
             field.getter = strawberry_field.default_resolver
             field.attribute = strawberry_field.python_name
             _set_fast_leaf(field, definition.type, self.enum_case)
-            _set_fast_object(field, completion)
         elif kind is FieldKind.RESOLVER:
-            _set_fast_object(field, completion)
             field.resolve = definition.resolve or default_field_resolver
             field.args = _static_args(definition, nodes[0])
             field.direct = self._direct_call(definition, strawberry_field, nodes[0])

@@ -168,12 +168,7 @@ class FieldPlan:
                 result = self.resolve(source, info, **args)
             kind = type(result)
             if kind is self.object_class and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None:
-                # an instance of the field's own object type: straight to its plan
-                assert self.object_plan is not None
-                completed = self.object_plan.execute_fields(run, result, path)
-                if type(completed) is not dict:
-                    return self._await_completed(run, completed, path)
-                return completed
+                return self.object_at(run, result, path)
             if kind not in PLAIN and is_awaitable(result):
                 return self._complete_awaitable(run, result, path, info)
             completed = self.completion.complete(run, result, path, info)
@@ -203,12 +198,11 @@ class FieldPlan:
         """An attribute's value that is not of its leaf's fast type: an object of the
         field's own class goes straight to its plan, anything else to `complete`."""
         if type(value) is self.object_class and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None:
-            return self.complete_object(run, value, parent_path)
+            return self.object_at(run, value, self.path(parent_path))
         return self.complete(run, value, parent_path)
 
-    def complete_object(self, run: Run, value: Any, parent_path: Path | None) -> Any:
-        """`complete` for an instance of `object_class`: straight to the object's plan."""
-        path = self.path(parent_path)
+    def object_at(self, run: Run, value: Any, path: Path) -> Any:
+        """`complete` for an instance of `object_class` at `path`: straight to its plan."""
         assert self.object_plan is not None
         try:
             completed = self.object_plan.execute_fields(run, value, path)
