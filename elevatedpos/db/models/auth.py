@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elevatedpos.db.models.base import Base
-from elevatedpos.db.types import UTCDateTime, utcnow
+from elevatedpos.db.types import UTCDateTime, Uuid, utcnow
 
 
 class AuthSession(Base):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, MetaData, Uuid
+from sqlalchemy import ForeignKey, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from elevatedpos.db.types import UTCDateTime, utcnow
+from elevatedpos.db.types import UTCDateTime, Uuid, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elevatedpos.db.models.base import Base
-from elevatedpos.db.types import UTCDateTime, utcnow
+from elevatedpos.db.types import UTCDateTime, Uuid, utcnow
 
 
 class InventoryLevel(Base):

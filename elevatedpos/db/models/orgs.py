@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import String, Uuid
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elevatedpos.db.models.base import Base, OrgOwned, Timestamped
+from elevatedpos.db.types import Uuid
 
 
 class Org(Timestamped, Base):

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elevatedpos.db.models.base import Base
-from elevatedpos.db.types import UTCDateTime, utcnow
+from elevatedpos.db.types import UTCDateTime, Uuid, utcnow
 
 
 class InstanceKey(Base):

@@ -14,12 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elevatedpos.db.models.base import Base, OrgOwned
-from elevatedpos.db.types import UTCDateTime, utcnow
+from elevatedpos.db.types import UTCDateTime, Uuid, utcnow
 
 
 class Counter(Base):
