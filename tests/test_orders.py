@@ -638,7 +638,8 @@ async def test_short_stock_is_409_naming_the_skus_and_writes_nothing(client, ten
     scone = await make_product(client, tenant, stock=5)
     response = await post_order(client, tenant, line(latte, 3), line(scone, 1), line(muffin, 2))
     body = assert_problem(response, 409, "conflict")
-    assert latte["sku"] in body["detail"] and muffin["sku"] in body["detail"]
+    assert f"{latte['sku']} (on hand 2, needs 3)" in body["detail"]
+    assert f"{muffin['sku']} (on hand 1, needs 2)" in body["detail"]
     assert scone["sku"] not in body["detail"]
     assert await order_numbers(client, tenant) == []
     for product, left in ((latte, 2), (muffin, 1), (scone, 5)):
@@ -1595,6 +1596,71 @@ async def test_each_write_records_its_event(client, runtime, tenant: Tenant):
     assert refunded["amountRefunded"] == aud(100)
     assert refunded["refund"]["id"] == given["id"] and refunded["refund"]["amount"] == aud(100)
     assert recorded[6][1]["id"] == voided["id"] and recorded[6][1]["status"] == "voided"
+
+
+async def test_a_sale_writes_its_movements_and_event_as_the_order_answers(
+    client, runtime, tenant: Tenant
+):
+    latte = await make_product(client, tenant, price=480, stock=7)
+    shirt = await make_product(client, tenant, variants=[("S", None), ("M", None)], stock=4)
+    medium = shirt["variants"][1]
+    gift = await make_product(client, tenant, track=False, stock=None)
+    order = await create_order(
+        client,
+        tenant,
+        line(latte, 2),
+        line(shirt, 1, variantId=medium["id"]),
+        line(gift, 3),
+        line(latte, 1),  # the same item twice: one movement of -3
+        note="table 4",
+    )
+    assert order["number"] == 1
+    assert [
+        (m["delta"], m["balanceAfter"])
+        for m in await movements_of(client, tenant, latte["id"], "sale")
+    ] == [(-3, 4)]
+    (sale,) = await movements_of(client, tenant, shirt["id"], "sale")
+    assert (sale["variantId"], sale["delta"], sale["balanceAfter"]) == (medium["id"], -1, 3)
+    assert await movements_of(client, tenant, gift["id"]) == []
+    [(_, created)] = await events(runtime, tenant, "order.created")
+    assert created["id"] == order["id"] and created["number"] == 1
+    assert created["status"] == "open" and created["locationId"] == str(tenant.location_id)
+    for key in ("subtotal", "discountTotal", "taxTotal", "total", "amountPaid", "createdAt"):
+        assert created[key] == order[key], key
+    assert [li["id"] for li in created["lineItems"]] == [li["id"] for li in order["lineItems"]]
+    again = await get_order(client, tenant, order["id"])
+    assert again["note"] == "table 4" and again["lineItems"] == order["lineItems"]
+    assert again["history"] == order["history"] and again["total"] == order["total"]
+
+
+async def test_a_sale_across_the_reorder_point_records_low_stock(client, runtime, tenant: Tenant):
+    response = await client.post(
+        f"{API}/products",
+        json={
+            "name": "Bagel",
+            "sku": f"BAG-{uuid.uuid4().hex[:6]}",
+            "price": {"amount": 300},
+            "reorderPoint": 3,
+        },
+        headers=tenant.headers,
+    )
+    bagel = response.json()["data"]
+    await receive(client, tenant, bagel["id"], 6)
+    await create_order(client, tenant, line(bagel, 2))  # 4: above
+    assert await events(runtime, tenant, "inventory.low_stock") == []
+    await create_order(client, tenant, line(bagel, 2))  # 2: crosses
+    [(_, low)] = await events(runtime, tenant, "inventory.low_stock")
+    assert low == {
+        "productId": bagel["id"],
+        "variantId": None,
+        "locationId": str(tenant.location_id),
+        "onHand": 2,
+        "reorderPoint": 3,
+    }
+    await create_order(client, tenant, line(bagel, 1))  # 1: already below
+    assert_problem(await post_order(client, tenant, line(bagel, 2)), 409, "conflict")
+    assert len(await events(runtime, tenant, "inventory.low_stock")) == 1
+    assert [n for n in await order_numbers(client, tenant)] == [3, 2, 1]
 
 
 async def test_failed_writes_record_no_events(client, runtime, tenant: Tenant):

@@ -8,7 +8,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
 
 from tests.conftest import Tenant, gql
 
@@ -108,6 +114,73 @@ async def test_carts_locking_the_same_items_in_opposite_order_do_not_deadlock(
     assert [r.status_code for r in responses] == [201] * 20
     assert await on_hand(client, tenant, a) == 80
     assert await on_hand(client, tenant, b) == 80
+
+
+@asynccontextmanager
+async def holding_the_stock_of(runtime, tenant: Tenant, product_id: str) -> AsyncIterator[None]:
+    """Another writer holds the item while the block runs: on PostgreSQL the advisory lock
+    sales of it queue on, on SQLite the write lock."""
+    if runtime.db.is_sqlite:
+        async with runtime.db.write():
+            yield
+        return
+    url = runtime.db.url.replace("postgresql+asyncpg://", "postgresql://")
+    holder = await asyncpg.connect(url)
+    try:
+        async with holder.transaction():
+            key = f"stock:{tenant.location_id}:{product_id}"
+            await holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+            yield
+    finally:
+        await holder.close()
+
+
+async def sessions_left_in_a_transaction(runtime) -> int:
+    if runtime.db.is_sqlite:
+        return 0
+    async with runtime.db.read() as session:
+        return int(
+            await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state LIKE 'idle in transaction%'"
+                )
+            )
+        )
+
+
+async def test_a_sale_cancelled_while_it_queues_leaves_nothing_behind(
+    client, runtime, tenant: Tenant
+) -> None:
+    """The client went away (or the server is stopping) while its sale waited for the item:
+    nothing is written, and the connection it held goes back to the pool clean."""
+    from elevatedpos.actions.orders import create_order
+    from elevatedpos.schema.orders import CreateOrderInput, OrderLineInput
+
+    pid = await product(client, tenant, stock=10)
+    sale = CreateOrderInput(
+        location_id=str(tenant.location_id),
+        line_items=[OrderLineInput(product_id=pid, quantity=2)],
+    )
+    async with holding_the_stock_of(runtime, tenant, pid):
+        task = asyncio.create_task(create_order(runtime.db, tenant.org_id, None, sale))
+        await asyncio.sleep(0.3)  # priced, and now queued behind the holder
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    for _ in range(50):
+        if await sessions_left_in_a_transaction(runtime) == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await sessions_left_in_a_transaction(runtime) == 0
+    assert await on_hand(client, tenant, pid) == 10
+    for _ in range(3):
+        made = await client.post(ORDERS, json=cart(tenant, (pid, 1)), headers=tenant.headers)
+        assert made.status_code == 201, made.text
+    listed = await client.get(ORDERS, headers=tenant.headers)
+    assert sorted(o["number"] for o in listed.json()["data"]) == [1, 2, 3]
+    assert await on_hand(client, tenant, pid) == 7
 
 
 async def test_concurrent_payments_never_take_more_than_the_balance(client, tenant: Tenant) -> None:

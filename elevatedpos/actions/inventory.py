@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import case, select, text, update
 from sqlalchemy import insert as insert_rows
@@ -13,11 +13,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elevatedpos.db.engine import Database
-from elevatedpos.db.models import InventoryLevel, InventoryMovement, Location, Product, Variant
+from elevatedpos.db.models import (
+    InventoryLevel,
+    InventoryMovement,
+    Location,
+    OutboxEvent,
+    Product,
+    Variant,
+)
 from elevatedpos.db.scoping import parse_uuid
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import Conflict, FieldError, ValidationFailed
-from elevatedpos.events.outbox import record_event
+from elevatedpos.events.outbox import new_event
 from elevatedpos.rules.stock import crossed_reorder_point
 
 MAX_QUANTITY = 1_000_000
@@ -162,6 +169,31 @@ async def change_stock(
     return StockChange(level, movement)
 
 
+def low_stock_event(
+    product: Any,
+    variant_id: uuid.UUID | None,
+    location_id: uuid.UUID,
+    before: int,
+    after: int,
+) -> OutboxEvent | None:
+    """`inventory.low_stock` when a tracked level crosses its reorder point going down."""
+    if not (
+        product.track_inventory and crossed_reorder_point(before, after, product.reorder_point)
+    ):
+        return None
+    return new_event(
+        product.org_id,
+        "inventory.low_stock",
+        {
+            "productId": str(product.id),
+            "variantId": str(variant_id) if variant_id else None,
+            "locationId": str(location_id),
+            "onHand": after,
+            "reorderPoint": product.reorder_point,
+        },
+    )
+
+
 def _record_low_stock(
     session: AsyncSession,
     product: Any,
@@ -170,20 +202,9 @@ def _record_low_stock(
     before: int,
     after: int,
 ) -> None:
-    """`inventory.low_stock` when a tracked level crosses its reorder point going down."""
-    if product.track_inventory and crossed_reorder_point(before, after, product.reorder_point):
-        record_event(
-            session,
-            product.org_id,
-            "inventory.low_stock",
-            {
-                "productId": str(product.id),
-                "variantId": str(variant_id) if variant_id else None,
-                "locationId": str(location_id),
-                "onHand": after,
-                "reorderPoint": product.reorder_point,
-            },
-        )
+    event = low_stock_event(product, variant_id, location_id, before, after)
+    if event is not None:
+        session.add(event)
 
 
 def _note_errors(note: str | None) -> list[FieldError]:
@@ -275,6 +296,32 @@ class StockDelta:
         return self.variant_id or self.product.id
 
 
+def merge_deltas(deltas: list[StockDelta]) -> list[StockDelta]:
+    """One change per item (deltas of the same item summed, zeros dropped), in the order
+    their rows are locked: by item id."""
+    merged: dict[uuid.UUID, StockDelta] = {}
+    for d in deltas:
+        prev = merged.get(d.item_id)
+        merged[d.item_id] = (
+            d if prev is None else StockDelta(d.product, d.variant_id, prev.delta + d.delta, d.sku)
+        )
+    return sorted((d for d in merged.values() if d.delta), key=lambda d: d.item_id.bytes)
+
+
+def stock_queue_key(location_id: uuid.UUID, d: StockDelta) -> str:
+    """The advisory lock sales of an item at a location queue on (PostgreSQL)."""
+    return f"stock:{location_id}:{d.item_id}"
+
+
+def raise_short(short: list[StockDelta], on_hand: dict[uuid.UUID, int]) -> NoReturn:
+    """409 naming every item there is not enough of, with what is on hand."""
+    detail = ", ".join(
+        f"{d.sku or d.product.sku} (on hand {on_hand.get(d.item_id, 0)}, needs {-d.delta})"
+        for d in short
+    )
+    raise Conflict(f"Not enough stock at that location: {detail}")
+
+
 async def change_stock_batch(
     session: AsyncSession,
     org_id: uuid.UUID,
@@ -292,13 +339,7 @@ async def change_stock_batch(
     carts never deadlock), checked (409 naming every short SKU, nothing written), updated
     with one UPDATE, and their movements written with one INSERT. Returns the movements.
     """
-    merged: dict[uuid.UUID, StockDelta] = {}
-    for d in deltas:
-        prev = merged.get(d.item_id)
-        merged[d.item_id] = (
-            d if prev is None else StockDelta(d.product, d.variant_id, prev.delta + d.delta, d.sku)
-        )
-    items = sorted((d for d in merged.values() if d.delta), key=lambda d: d.item_id.bytes)
+    items = merge_deltas(deltas)
     if not items:
         return []
     now = utcnow()
@@ -331,7 +372,7 @@ async def change_stock_batch(
         # order, while waiters on a hot row's lock may be overtaken again and again (a sale
         # of the café's best seller could wait seconds). Keys are taken in item order.
         await session.execute(
-            _QUEUE_FOR_ITEMS, {"keys": [f"stock:{location_id}:{d.item_id}" for d in items]}
+            _QUEUE_FOR_ITEMS, {"keys": [stock_queue_key(location_id, d) for d in items]}
         )
     locked = (
         await session.execute(
@@ -344,11 +385,7 @@ async def change_stock_batch(
     on_hand = {r.item_id: r.on_hand for r in locked}
     short = [d for d in items if on_hand.get(d.item_id, 0) + d.delta < 0]
     if short:
-        detail = ", ".join(
-            f"{d.sku or d.product.sku} (on hand {on_hand.get(d.item_id, 0)}, needs {-d.delta})"
-            for d in short
-        )
-        raise Conflict(f"Not enough stock at that location: {detail}")
+        raise_short(short, on_hand)
     change = case({d.item_id: d.delta for d in items}, value=t.c.item_id, else_=0)
     await session.execute(
         update(t)

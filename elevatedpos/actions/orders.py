@@ -19,7 +19,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elevatedpos.actions.inventory import StockDelta, change_stock_batch
+from elevatedpos.actions import sale_sql
+from elevatedpos.actions.inventory import (
+    StockDelta,
+    change_stock_batch,
+    low_stock_event,
+    merge_deltas,
+    raise_short,
+    stock_queue_key,
+)
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import (
     Campaign,
@@ -389,40 +397,75 @@ async def create_order(
     now = utcnow()
     priced, inputs = await _price(db, org_id, cart, now)
     assert cart.location_id is not None
+    order_id = uuid.uuid4()
+    lines: list[dict[str, Any]] = []
+    deltas: list[StockDelta] = []
+    for position, line in enumerate(priced.lines):
+        row = inputs.rows[line.product_id]  # type: ignore[index]
+        tracked = bool(row.track_inventory)
+        lines.append(
+            {
+                "id": uuid.uuid4(),
+                "org_id": org_id,
+                "order_id": order_id,
+                "position": position,
+                "product_id": line.product_id,
+                "variant_id": line.variant_id,
+                "name": line.name,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "modifiers": [
+                    {"optionId": str(m.option_id), "name": m.name, "priceDelta": m.price_delta}
+                    for m in line.modifiers
+                ],
+                "tax_rate": line.tax_rate,
+                "subtotal": line.subtotal,
+                "discount": line.discount,
+                "tax": line.tax,
+                "total": line.total,
+                "stock_taken": tracked,
+                "refunded_quantity": 0,
+            }
+        )
+        if tracked:
+            deltas.append(StockDelta(row, line.variant_id, -line.quantity, line.sku))  # type: ignore[arg-type]
+    order = Order(
+        id=order_id,
+        org_id=org_id,
+        number=0,  # the counter's, taken with the stock
+        status="open",
+        location_id=cart.location_id,
+        customer_id=cart.customer_id,
+        currency="AUD",
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        tax_total=priced.tax_total,
+        total=priced.total,
+        amount_paid=0,
+        amount_refunded=0,
+        amount_authorized=0,
+        campaign_ids=[str(c) for c in priced.campaign_ids],
+        history=[history_entry("open", now, user_id, None)],
+        note=cart.note,
+        user_id=user_id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    campaigns = [
+        {
+            "order_id": order_id,
+            "campaign_id": a.campaign_id,
+            "org_id": org_id,
+            "discount": a.discount,
+        }
+        for a in priced.applied_campaigns
+    ]
+    if db.direct_writes:
+        await _save_sale_direct(db, order, lines, deltas, campaigns, user_id, now)
+        return CreatedOrder(order, lines)
     async with db.write() as session:
-        order_id = uuid.uuid4()
-        lines: list[dict[str, Any]] = []
-        deltas: list[StockDelta] = []
-        for position, line in enumerate(priced.lines):
-            row = inputs.rows[line.product_id]  # type: ignore[index]
-            tracked = bool(row.track_inventory)
-            lines.append(
-                {
-                    "id": uuid.uuid4(),
-                    "org_id": org_id,
-                    "order_id": order_id,
-                    "position": position,
-                    "product_id": line.product_id,
-                    "variant_id": line.variant_id,
-                    "name": line.name,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price,
-                    "modifiers": [
-                        {"optionId": str(m.option_id), "name": m.name, "priceDelta": m.price_delta}
-                        for m in line.modifiers
-                    ],
-                    "tax_rate": line.tax_rate,
-                    "subtotal": line.subtotal,
-                    "discount": line.discount,
-                    "tax": line.tax,
-                    "total": line.total,
-                    "stock_taken": tracked,
-                    "refunded_quantity": 0,
-                }
-            )
-            if tracked:
-                deltas.append(StockDelta(row, line.variant_id, -line.quantity, line.sku))  # type: ignore[arg-type]
         await change_stock_batch(
             session,
             org_id,
@@ -432,47 +475,84 @@ async def create_order(
             reference_id=order_id,
             user_id=user_id,
         )
-        number = await next_number(session, org_id, "order")
-        order = Order(
-            id=order_id,
-            org_id=org_id,
-            number=number,
-            status="open",
-            location_id=cart.location_id,
-            customer_id=cart.customer_id,
-            currency="AUD",
-            subtotal=priced.subtotal,
-            discount_total=priced.discount_total,
-            tax_total=priced.tax_total,
-            total=priced.total,
-            amount_paid=0,
-            amount_refunded=0,
-            amount_authorized=0,
-            campaign_ids=[str(c) for c in priced.campaign_ids],
-            history=[history_entry("open", now, user_id, None)],
-            note=cart.note,
-            user_id=user_id,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
+        order.number = await next_number(session, org_id, "order")
         await session.execute(insert(Order.__table__).values(_columns(order)))
         await session.execute(insert(OrderLine.__table__), lines)
-        if priced.applied_campaigns:
-            await session.execute(
-                insert(OrderCampaign.__table__),
-                [
-                    {
-                        "order_id": order_id,
-                        "campaign_id": a.campaign_id,
-                        "org_id": org_id,
-                        "discount": a.discount,
-                    }
-                    for a in priced.applied_campaigns
-                ],
-            )
+        if campaigns:
+            await session.execute(insert(OrderCampaign.__table__), campaigns)
         record_event(session, org_id, "order.created", order_payload(order, lines))
     return CreatedOrder(order, lines)
+
+
+async def _save_sale_direct(
+    db: Database,
+    order: Order,
+    lines: list[dict[str, Any]],
+    deltas: list[StockDelta],
+    campaigns: list[dict[str, Any]],
+    user_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """`create_order`'s transaction on PostgreSQL in two statements (actions/sale_sql.py):
+    the same rows, the same checks, the same events; `order.number` is set."""
+    org_id, location_id = order.org_id, order.location_id
+    items = merge_deltas(deltas)
+    movements = [
+        {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "product_id": d.product.id,
+            "variant_id": d.variant_id,
+            "location_id": location_id,
+            "delta": d.delta,
+            "balance_after": 0,  # the level's on-hand after the sale, from the database
+            "type": "sale",
+            "reason": None,
+            "reference_id": order.id,
+            "user_id": user_id,
+            "note": None,
+            "created_at": now,
+        }
+        for d in items
+    ]
+    async with db.direct_write() as conn:
+        if items:
+            await sale_sql.queue_for_items(conn, [stock_queue_key(location_id, d) for d in items])
+        saved = await sale_sql.save_sale(
+            conn,
+            org_id=org_id,
+            location_id=location_id,
+            now=now,
+            items=[(d.item_id, d.delta) for d in items],
+            movements=movements,
+            order=_columns(order),
+            lines=lines,
+            campaigns=campaigns,
+            event_id=uuid.uuid4(),
+            event_payload=order_payload(order, lines),
+        )
+        levels = saved.levels
+        short = [d for d in items if levels[d.item_id].after is None]
+        if short:
+            raise_short(short, {item: level.before for item, level in levels.items()})
+        await sale_sql.save_events(
+            conn,
+            [
+                event
+                for d in items
+                if (
+                    event := low_stock_event(
+                        d.product,
+                        d.variant_id,
+                        location_id,
+                        levels[d.item_id].before,
+                        levels[d.item_id].after,  # type: ignore[arg-type]
+                    )
+                )
+                is not None
+            ],
+        )
+    order.number = saved.number
 
 
 def _columns(row: Any) -> dict[str, Any]:

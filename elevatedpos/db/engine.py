@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from elevatedpos.db.rows import DirectConnection, direct_listeners
 from elevatedpos.errors import PreconditionFailed
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -55,6 +57,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_BROKEN = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
 PG_POOL_SIZE = 24
 PG_MAX_OVERFLOW = 8
 
@@ -137,6 +140,29 @@ class Database:
             raise PreconditionFailed(
                 "The resource was changed by another request; fetch it again and retry"
             ) from exc
+
+    @property
+    def direct_writes(self) -> bool:
+        """Whether `direct_write` is available: PostgreSQL through asyncpg."""
+        return self.engine.dialect.driver == "asyncpg"
+
+    @asynccontextmanager
+    async def direct_write(self) -> AsyncIterator[DirectConnection]:
+        """A write transaction straight on an asyncpg connection of the pool: prebuilt SQL
+        for the hottest writes (a sale), where each of SQLAlchemy's statements would be a
+        round trip inside the window its row locks are held. Commits when the block ends,
+        rolls back on an exception; a broken connection leaves the pool."""
+        async with self.engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            try:
+                async with raw.transaction():
+                    yield DirectConnection(raw, direct_listeners(connection))
+            except BaseException as exc:
+                # SQLAlchemy did not begin this transaction, so it would not roll it back:
+                # a connection the rollback could not end (cancelled, broken) is discarded.
+                if isinstance(exc, _BROKEN) or raw.is_closed() or raw.is_in_transaction():
+                    await connection.invalidate()
+                raise
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -149,3 +149,29 @@ class Prepared:
         if not records:
             return []
         return as_plain(tuple(records[0].keys()), records)
+
+
+class DirectConnection:
+    """An asyncpg connection of the pool inside a transaction (`Database.direct_write`):
+    prebuilt SQL with positional parameters, no SQLAlchemy in between. Listeners hear of
+    each statement as they do of `Prepared` ones."""
+
+    __slots__ = ("_listeners", "raw")
+
+    def __init__(self, raw: Any, listeners: list[Callable[[str, list[Any]], None]]) -> None:
+        self.raw = raw
+        self._listeners = listeners
+
+    async def fetch(self, sql: str, *arguments: Any) -> list[Any]:
+        for listener in self._listeners:
+            listener(sql, list(arguments))
+        return await self.raw.fetch(sql, *arguments)  # type: ignore[no-any-return]
+
+    async def execute(self, sql: str, *arguments: Any) -> None:
+        for listener in self._listeners:
+            listener(sql, list(arguments))
+        await self.raw.execute(sql, *arguments)
+
+
+def direct_listeners(connection: AsyncConnection) -> list[Callable[[str, list[Any]], None]]:
+    return _LISTENERS.get(connection.sync_engine.pool, []) if _LISTENERS else []

@@ -11,13 +11,18 @@ from elevatedpos.db.models import OutboxEvent
 from elevatedpos.db.types import utcnow
 
 
+def new_event(org_id: uuid.UUID, event_type: str, data: dict[str, Any]) -> OutboxEvent:
+    """An outbox event, not yet added to any transaction."""
+    return OutboxEvent(
+        id=uuid.uuid4(), org_id=org_id, type=event_type, data=data, created_at=utcnow()
+    )
+
+
 def record_event(
     session: AsyncSession, org_id: uuid.UUID, event_type: str, data: dict[str, Any]
 ) -> OutboxEvent:
     """Add an event to the outbox within `session`'s transaction."""
-    event = OutboxEvent(
-        id=uuid.uuid4(), org_id=org_id, type=event_type, data=data, created_at=utcnow()
-    )
+    event = new_event(org_id, event_type, data)
     session.add(event)
     return event
 
