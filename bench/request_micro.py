@@ -33,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import handwritten_me  # `me` written by hand, from this directory
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/prof"
@@ -41,7 +44,7 @@ TARGETS = {"healthz": ("/healthz", False), "healthz+auth": ("/healthz", True)}
 TARGETS["me"] = ("/api/v1/auth/me", True)
 # `me`'s answer written by hand (no GraphQL): only in this benchmark's app, to show what
 # ratio 3 leaves for the bridge once authentication and the limiter have run.
-TARGETS["me (by hand)"] = ("/bench/me", True)
+TARGETS["me (by hand)"] = (handwritten_me.PATH, True)
 
 
 class Transport:
@@ -117,34 +120,6 @@ async def prepare(backend: str, directory: str) -> tuple[dict[str, str], str]:
     return env, token
 
 
-def add_handwritten_me(app: Any, runtime: Any) -> None:
-    """`GET /bench/me`: the same answer as `/api/v1/auth/me`, built by hand from the cached
-    user, as a bare Starlette handler would; authenticated and charged like any route, and
-    found by the same dict lookup."""
-    from starlette.routing import Route
-
-    from elevatedpos.web.responses import EncodedJSONResponse, dumps
-
-    class ByHand:  # a plain ASGI app, as the REST paths are
-        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-            principal = scope["state"]["principal"]
-            user = runtime.cached_user(principal.user_id, principal.org_id)
-            if user is None:
-                user = await runtime.user(principal.user_id, principal.org_id)
-            body = {
-                "id": str(user.id),
-                "email": user.email,
-                "orgId": str(user.org_id),
-                "name": user.name,
-                "role": user.role,
-            }
-            await EncodedJSONResponse(dumps({"data": body}))(scope, receive, send)
-
-    route = Route("/bench/me", ByHand(), methods=["GET"])
-    app.router.routes.append(route)
-    app.router._static[route.path] = route
-
-
 def raw_request(path: str, token: str | None) -> bytes:
     head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: micro\r\n"
     if token:
@@ -164,7 +139,7 @@ async def measure(args: argparse.Namespace) -> int:
         env, token = await prepare(args.backend, directory)
         app = create_app(Settings.from_env(env))
         runtime = app.state.runtime
-        add_handwritten_me(app, runtime)
+        handwritten_me.add_handwritten_me(app, runtime)
         await runtime.start()
         try:
             config = Config(app, proxy_headers=True, access_log=False, lifespan="off")

@@ -48,7 +48,7 @@ GRAPHQL_PAGE = (
     "price { amount currency } category { name } } } } }"
 )
 N1_TEST = "tests/test_catalog.py::test_a_products_page_runs_a_fixed_number_of_statements"
-ENDPOINTS = ("reference", "graphql", "rest", "same", "healthz", "healthz+auth", "me")
+ENDPOINTS = ("reference", "graphql", "rest", "same", "healthz", "healthz+auth", "me", "me-by-hand")
 SCALE = "scale"
 OWNER_EMAIL = "owner@bench.elevatedpos.local"  # --only name of the 1-worker / 2-worker comparison
 
@@ -349,6 +349,15 @@ def product_server(env: dict[str, str], port: int, workers: int, log: Path) -> S
     return Server(f"product server ({workers}w)", argv, env, log, f"http://{HOST}:{port}/readyz")
 
 
+def handwritten_me_server(env: dict[str, str], port: int, log: Path) -> Server:
+    """The product's app plus `GET /bench/me`, `me` written by hand (bench/handwritten_me.py),
+    served as `elevatedpos serve` serves one worker (proxy headers on, no access log)."""
+    argv = [sys.executable, "-m", "uvicorn", "handwritten_me:app", "--factory"]
+    argv += ["--app-dir", str(BENCH_DIR), "--host", HOST, "--port", str(port)]
+    argv += ["--proxy-headers", "--no-access-log", "--log-level", "warning"]
+    return Server("me-by-hand server", argv, env, log, f"http://{HOST}:{port}/readyz")
+
+
 def reference_server(
     env: dict[str, str], database_url: str, org_id: str, port: int, workers: int, log: Path
 ) -> Server:
@@ -432,7 +441,7 @@ def verify(targets: dict[str, Target], catalog: Catalog) -> dict[str, list[str]]
                 body,
             )
             pages[name] = [r["id"] for r in rows]
-        elif name in ("me", "healthz+auth"):
+        elif name in ("me", "healthz+auth", "me-by-hand"):
             charged = "x-ratelimit-limit" in {k.lower() for k in headers}
             _expect(charged, f"{name}: authenticated and charged", body)
     first = next(iter(pages.values()), None)
@@ -636,6 +645,9 @@ def ratios(results: dict[str, Result], backend: str, n1: str | None) -> list[Rat
         Ratio(3, "  (auth + limiter alone)", "healthz with the token / healthz",
               ratio("healthz+auth", "healthz"), None,
               "informational: the same answer, authenticated and charged"),
+        Ratio(3, "  (me without the bridge)", "me written by hand / healthz",
+              ratio("me-by-hand", "healthz"), None,
+              "informational: me's answer with no GraphQL, bench/handwritten_me.py"),
         Ratio(4, "Scale out (graphql page)", "2 workers / 1 worker",
               ratio("graphql@2w", "graphql@1w"), 1.3, scale_note),
         Ratio(5, "No N+1", "statements at 10 = at 100 items", None, None, n1=n1, note=
@@ -854,6 +866,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             servers.append(reference)
             reference.start()
+        by_hand_port = free_port()
+        if "me-by-hand" in args.endpoints:
+            by_hand_log = work / "me-by-hand.log"
+            logs.append(by_hand_log)
+            by_hand = handwritten_me_server(env, by_hand_port, by_hand_log)
+            servers.append(by_hand)
+            by_hand.start()
         print(f"servers up: product pid {product.pid} :{product_port}", flush=True)
 
         auth = {"Authorization": f"Bearer {catalog.token}"}
@@ -880,6 +899,11 @@ def main(argv: list[str] | None = None) -> int:
             # request, so this alone is what auth and the limiter cost.
             "healthz+auth": Target("healthz+auth", f"{base}/healthz", headers=auth),
             "me": Target("me", f"{base}/api/v1/auth/me", headers=auth),
+            # Another server of the same app with one more route: me's answer by hand. Its
+            # own worker, measured in turn with the others (only one is loaded at a time).
+            "me-by-hand": Target(
+                "me-by-hand", f"http://{HOST}:{by_hand_port}/bench/me", headers=auth
+            ),
         }
         targets = {n: all_targets[n] for n in args.endpoints}
         if args.scale and "graphql" not in targets:
