@@ -220,12 +220,14 @@ DEMO_CAMPAIGN_CODE = "WELCOME10"
 
 
 async def _seed_sales(db: Database, org_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """A live campaign, a draft one, and four days of orders: completed, voided, refunded."""
+    """A loyalty program, a live campaign, a draft one, and four days of orders: completed
+    (earning their customers points), voided, refunded."""
     from datetime import timedelta
 
     from sqlalchemy import update
 
     from elevatedpos.actions.campaigns import create_campaign
+    from elevatedpos.actions.loyalty import create_program
     from elevatedpos.actions.orders import create_order, update_order_status
     from elevatedpos.actions.payments import create_payment, refund_order
     from elevatedpos.db.models import (
@@ -244,6 +246,11 @@ async def _seed_sales(db: Database, org_id: uuid.UUID, user_id: uuid.UUID) -> No
         CampaignType,
         CreateCampaignInput,
     )
+    from elevatedpos.schema.loyalty import (
+        CreateLoyaltyProgramInput,
+        LoyaltyRewardInput,
+        LoyaltyTierInput,
+    )
     from elevatedpos.schema.orders import (
         CreateOrderInput,
         CreatePaymentInput,
@@ -253,6 +260,26 @@ async def _seed_sales(db: Database, org_id: uuid.UUID, user_id: uuid.UUID) -> No
         RefundOrderInput,
     )
 
+    await create_program(
+        db,
+        org_id,
+        CreateLoyaltyProgramInput(
+            name="Coffee Club",
+            points_per_dollar=1,
+            tiers=[
+                LoyaltyTierInput(name="Silver", min_points=100),
+                LoyaltyTierInput(name="Gold", min_points=500),
+            ],
+            rewards=[
+                LoyaltyRewardInput(
+                    name="Free coffee", points_cost=50, discount=MoneyInput(amount=450)
+                ),
+                LoyaltyRewardInput(
+                    name="Free brunch", points_cost=250, discount=MoneyInput(amount=2200)
+                ),
+            ],
+        ),
+    )
     await create_campaign(
         db,
         org_id,

@@ -304,7 +304,10 @@ def test_workers_share_connections_opened_all_at_once(tmp_path):
         # Both workers listening (a worker listens only after its start-up has finished):
         # connections made before the second listens all go to the first.
         while len(_sockets_on(port, "0A")) < 2:
-            assert server.poll() is None, "server exited early"
+            if server.poll() is not None:
+                raise AssertionError(
+                    f"server exited early ({server.returncode}):\n{server.stdout.read()}"
+                )
             assert time.monotonic() < deadline, "workers did not start"
             time.sleep(0.1)
         connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]

@@ -53,6 +53,8 @@ class Seeded:
     payment2_id: str = ""
     order2_id: str = ""  # completed
     order3_id: str = ""  # open, unpaid
+    program_id: str = ""  # the active loyalty program; the customer holds 120 points
+    reward_id: str = ""  # costs 50
 
 
 async def _post(client: httpx.AsyncClient, tenant: Tenant, path: str, body: Any) -> Any:
@@ -217,6 +219,23 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         "/orders",
         {"locationId": location, "lineItems": [{"productId": mocha["id"], "quantity": 1}]},
     )
+    program = await _post(
+        client,
+        tenant,
+        "/loyalty/programs",
+        {
+            "name": "Coffee Club",
+            "pointsPerDollar": 2,
+            "tiers": [{"name": "Silver", "minPoints": 100}],
+            "rewards": [{"name": "Free coffee", "pointsCost": 50, "discount": money(450)}],
+        },
+    )
+    await _post(
+        client,
+        tenant,
+        "/loyalty/points/accrue",
+        {"customerId": customer["id"], "points": 120, "reason": "welcome"},
+    )
     return Seeded(
         tenant=tenant,
         principal=await authenticate(runtime, tenant.access_token),
@@ -233,6 +252,8 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         payment2_id=holds[1]["id"],
         order2_id=sold["id"],
         order3_id=unpaid["id"],
+        program_id=program["id"],
+        reward_id=program["rewards"][0]["id"],
     )
 
 
@@ -361,6 +382,9 @@ def rest_reads(s: Seeded, cursor: str) -> list[tuple[str, dict[str, Any]]]:
         ("Orders", {}),
         ("Orders", {"filter": {"status": "OPEN", "customerId": s.customer_id}}),
         ("Order", {"id": s.order_id}),
+        ("LoyaltyPrograms", {}),
+        ("LoyaltyMember", {"customerId": s.customer_id}),
+        ("LoyaltyMember", {"customerId": s.customer_id, "programId": s.program_id}),
         (
             "PreviewOrder",
             {
@@ -480,6 +504,12 @@ async def test_write_errors_match_without_side_effects(
         ("UpdateCampaign", ended, owner, "PRECONDITION_FAILED"),
         ("Login", {"input": {"email": s.tenant.email, "password": "x"}}, owner, "UNAUTHORIZED"),
         ("RefreshToken", {"input": {"refreshToken": "nope"}}, owner, "UNAUTHORIZED"),
+        ("CreateLoyaltyProgram", {"input": {"name": "Two", "pointsPerDollar": 1}}, owner,
+         "CONFLICT"),
+        ("RedeemPoints", {"input": {"customerId": s.customer_id, "rewardId": "nope"}}, owner,
+         "VALIDATION"),
+        ("AccruePoints", {"input": {"customerId": s.customer_id, "points": 0, "reason": "x"}},
+         owner, "VALIDATION"),
     ]  # fmt: skip
     for name, variables, principal, code in cases:
         got = await assert_same(runtime, principal, name, variables)
@@ -596,6 +626,12 @@ def _writes(s: Seeded) -> list[tuple[str, dict[str, Any]]]:
                 "expectedVersion": 1,
             },
         ),
+        (
+            "CreateLoyaltyProgram",
+            {"input": {"name": "Old club", "pointsPerDollar": 1, "status": "ARCHIVED"}},
+        ),
+        ("AccruePoints", {"input": {"customerId": s.customer_id, "points": 7, "reason": "x"}}),
+        ("RedeemPoints", {"input": {"customerId": s.customer_id, "rewardId": s.reward_id}}),
         ("Login", {"input": {"email": s.tenant.email, "password": "correct-horse-battery"}}),
         ("RefreshToken", {"input": {"refreshToken": s.tenant.refresh_token}}),
         ("Logout", {}),
@@ -627,7 +663,8 @@ def test_every_operation_of_the_rest_table_is_compiled_and_tested() -> None:
         "Me", "Products", "Product", "Categories", "ModifierGroups", "PriceLists",
         "InventoryLevels", "InventoryMovements", "InventoryAlerts", "Locations", "Location",
         "Campaigns", "Campaign", "CampaignStats", "Customers", "Customer", "CustomerOrders",
-        "Orders", "Order", "PreviewOrder", "Payment", "PaymentMethods",
+        "Orders", "Order", "PreviewOrder", "Payment", "PaymentMethods", "LoyaltyPrograms",
+        "LoyaltyMember",
     } | {name for name, _ in _writes(_FAKE_SEED)}  # fmt: skip
     assert set(OPERATIONS) - exercised <= NOT_YET_COMPARED
     for name, op in OPERATIONS.items():

@@ -81,3 +81,24 @@ async def test_demo_cafe_has_days_of_orders_and_a_live_campaign(client, runtime)
     assert stats["orders"] >= 1 and stats["discountTotal"]["amount"] > 0
     discounted = [o for o in orders if o["campaignIds"] == [campaigns[0]["id"]]]
     assert discounted and all(o["discountTotal"]["amount"] > 0 for o in discounted)
+
+
+async def test_demo_cafe_has_a_loyalty_program_its_orders_earned_points_in(client, runtime):
+    await seed_demo(runtime.db)
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['data']['accessToken']}"}
+    [program] = (await client.get("/api/v1/loyalty/programs", headers=headers)).json()["data"]
+    assert program["status"] == "active" and program["name"] == "Coffee Club"
+    assert [r["name"] for r in program["rewards"]] == ["Free coffee", "Free brunch"]
+    orders = (await client.get("/api/v1/orders", params={"limit": "100"}, headers=headers)).json()[
+        "data"
+    ]
+    sold_to = {o["customerId"] for o in orders if o["status"] == "completed" and o["customerId"]}
+    assert sold_to
+    balances = [
+        (await client.get(f"/api/v1/loyalty/members/{c}", headers=headers)).json()["data"]
+        for c in sorted(sold_to)
+    ]
+    assert all(m["lifetimePoints"] > 0 for m in balances), balances

@@ -85,7 +85,26 @@ async def _their_world(client, other: Tenant) -> dict[str, str]:
             headers=h,
         )
     ).json()
+    program = (
+        await client.post(
+            "/api/v1/loyalty/programs",
+            json={
+                "name": "Their club",
+                "pointsPerDollar": 1,
+                "rewards": [{"name": "Tea", "pointsCost": 1, "discount": {"amount": 300}}],
+            },
+            headers=h,
+        )
+    ).json()
+    accrued = await client.post(
+        "/api/v1/loyalty/points/accrue",
+        json={"customerId": customer["data"]["id"], "points": 5, "reason": "theirs"},
+        headers=h,
+    )
+    assert accrued.status_code == 200, accrued.text
     return {
+        "loyalty": program["data"]["id"],
+        "reward": program["data"]["rewards"][0]["id"],
         "orders": order["data"]["id"],
         "payments": payment["data"]["id"],
         "campaigns": campaign["data"]["id"],
@@ -110,7 +129,11 @@ async def test_no_route_reaches_or_lists_another_orgs_data(client, make_tenant):
     for route in ROUTES:
         if route.public or route.path.endswith("/logout"):
             continue
-        if "{id}" in route.path:
+        if "{customerId}" in route.path:  # the loyalty member: their customer is none of mine
+            url = route.path.replace("{customerId}", theirs["customers"])
+            response = await client.get(url, headers=mine.headers)
+            assert response.status_code == 404, (route.method, route.path, response.text)
+        elif "{id}" in route.path:
             collection = route.path.split("/")[3]
             url = route.path.replace("{id}", theirs[collection])
             # a body valid in itself, so only the id can make the answer a 404

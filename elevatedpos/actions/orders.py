@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elevatedpos.actions import sale_sql
+from elevatedpos.actions import loyalty, sale_sql
 from elevatedpos.actions.inventory import (
     StockDelta,
     change_stock_batch,
@@ -607,6 +607,8 @@ async def update_order_status(
         await session.flush()
         event = "order.completed" if status == "completed" else "order.voided"
         record_event(session, org_id, event, order_payload(order))
+        if status == "completed":
+            await loyalty.accrue_for_order(session, order, user_id)
     return order
 
 

@@ -164,6 +164,18 @@ ROUTES: tuple[RestRoute, ...] = (
               "Capture a pre-authorized payment", "Payments", body=True, idempotency=True),
     RestRoute("POST", f"{API}/payments/{{id}}/void", "VoidPayment", "Void an uncaptured payment",
               "Payments", idempotency=True),
+    # Loyalty
+    RestRoute("GET", f"{API}/loyalty/programs", "LoyaltyPrograms",
+              "List loyalty programs for the org", "Loyalty", list=True),
+    RestRoute("POST", f"{API}/loyalty/programs", "CreateLoyaltyProgram",
+              "Create a loyalty program", "Loyalty", status=201, body=True),
+    RestRoute("POST", f"{API}/loyalty/points/accrue", "AccruePoints",
+              "Manually accrue points for a customer", "Loyalty", body=True, idempotency=True),
+    RestRoute("POST", f"{API}/loyalty/points/redeem", "RedeemPoints",
+              "Redeem points for a reward", "Loyalty", body=True, idempotency=True),
+    RestRoute("GET", f"{API}/loyalty/members/{{customerId}}", "LoyaltyMember",
+              "Get loyalty membership and tier for a customer", "Loyalty",
+              query={"programId": "programId"}),
     # Campaigns
     RestRoute("GET", f"{API}/campaigns", "Campaigns", "List marketing campaigns", "Campaigns",
               list=True, query=_CAMPAIGN_FILTERS),

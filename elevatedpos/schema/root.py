@@ -29,6 +29,7 @@ from elevatedpos.resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
 from elevatedpos.resolvers.customers import CustomersMutation, CustomersQuery
 from elevatedpos.resolvers.inventory import InventoryMutation, InventoryQuery
+from elevatedpos.resolvers.loyalty import LoyaltyMutation, LoyaltyQuery
 from elevatedpos.resolvers.node import NodeQuery
 from elevatedpos.resolvers.orders import OrdersMutation, OrdersQuery
 from elevatedpos.resolvers.orgs import OrgsMutation, OrgsQuery
@@ -51,6 +52,7 @@ Query = merge_types(
         InventoryQuery,
         CustomersQuery,
         CampaignsQuery,
+        LoyaltyQuery,
         OrdersQuery,
     ),
 )
@@ -63,6 +65,7 @@ Mutation = merge_types(
         InventoryMutation,
         CustomersMutation,
         CampaignsMutation,
+        LoyaltyMutation,
         OrdersMutation,
     ),
 )

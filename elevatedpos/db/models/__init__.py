@@ -15,6 +15,7 @@ from elevatedpos.db.models.catalog import (
 )
 from elevatedpos.db.models.customers import Customer
 from elevatedpos.db.models.inventory import InventoryLevel, InventoryMovement
+from elevatedpos.db.models.loyalty import LoyaltyMember, LoyaltyProgram, LoyaltyTransaction
 from elevatedpos.db.models.orgs import Location, Org, User
 from elevatedpos.db.models.platform import IdempotencyRecord, InstanceKey, OutboxEvent
 from elevatedpos.db.models.sales import (
@@ -40,6 +41,9 @@ __all__ = [
     "InventoryLevel",
     "InventoryMovement",
     "Location",
+    "LoyaltyMember",
+    "LoyaltyProgram",
+    "LoyaltyTransaction",
     "ModifierGroup",
     "ModifierOption",
     "Order",

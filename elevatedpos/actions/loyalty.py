@@ -1,0 +1,385 @@
+"""Loyalty writes: programs, manual accruals, redemptions, and what a completed order earns.
+
+Every change of points is one transaction: the member's balance (changed by one conditional
+statement, so concurrent redemptions never take more than the balance), its audit row in
+`loyalty_transactions`, and its outbox event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elevatedpos.db.engine import Database
+from elevatedpos.db.models import (
+    Customer,
+    LoyaltyMember,
+    LoyaltyProgram,
+    LoyaltyTransaction,
+    Order,
+)
+from elevatedpos.db.scoping import get_in_org, parse_uuid, require_in_org
+from elevatedpos.db.types import utcnow
+from elevatedpos.errors import Conflict, FieldError, NotFound, ValidationFailed
+from elevatedpos.events.outbox import record_event
+from elevatedpos.rules.loyalty import (
+    MAX_ACCRUAL,
+    MAX_POINTS,
+    MAX_POINTS_PER_DOLLAR,
+    check_rewards,
+    check_tiers,
+    order_points,
+    tier_for,
+)
+from elevatedpos.rules.money import DEFAULT_CURRENCY, check_currency
+from elevatedpos.rules.text import check_text
+
+MAX_NAME = 200
+MAX_REASON = 200
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A customer's points in a program, as the API answers them."""
+
+    customer_id: uuid.UUID
+    program_id: uuid.UUID
+    points_balance: int
+    lifetime_points: int
+    tier: str | None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "customerId": str(self.customer_id),
+            "programId": str(self.program_id),
+            "pointsBalance": self.points_balance,
+            "lifetimePoints": self.lifetime_points,
+            "tier": self.tier,
+        }
+
+
+def _member(program: LoyaltyProgram, customer_id: uuid.UUID, balance: int, lifetime: int) -> Member:
+    return Member(customer_id, program.id, balance, lifetime, tier_for(lifetime, program.tiers))
+
+
+# --- programs --------------------------------------------------------------------------------
+
+
+def _program_errors(data: Any) -> list[FieldError]:
+    errors = check_text(data.name, "name", max_length=MAX_NAME)
+    if not 0 <= data.points_per_dollar <= MAX_POINTS_PER_DOLLAR:
+        errors.append(
+            FieldError(
+                "pointsPerDollar", f"pointsPerDollar must be between 0 and {MAX_POINTS_PER_DOLLAR}"
+            )
+        )
+    errors += check_tiers([(t.name, t.min_points) for t in data.tiers or []])
+    rewards = data.rewards or []
+    errors += check_rewards([(r.name, r.points_cost, r.discount.amount) for r in rewards])
+    for i, r in enumerate(rewards):
+        errors += check_currency(r.discount.currency, DEFAULT_CURRENCY, f"rewards.{i}.discount")
+    return errors
+
+
+def program_payload(program: LoyaltyProgram) -> dict[str, Any]:
+    return {
+        "id": str(program.id),
+        "name": program.name,
+        "pointsPerDollar": program.points_per_dollar,
+        "tiers": program.tiers,
+        "rewards": program.rewards,
+        "status": program.status,
+    }
+
+
+def _active_taken() -> Conflict:
+    return Conflict("Your org already has an active loyalty program; archive it first")
+
+
+async def create_program(db: Database, org_id: uuid.UUID, data: Any) -> LoyaltyProgram:
+    """A program (active unless archived is asked for): 409 when the org has an active one."""
+    errors = _program_errors(data)
+    if errors:
+        raise ValidationFailed(errors)
+    status = data.status.value if data.status is not None else ACTIVE
+    now = utcnow()
+    program = LoyaltyProgram(
+        id=uuid.uuid4(),
+        org_id=org_id,
+        name=data.name.strip(),
+        points_per_dollar=data.points_per_dollar,
+        tiers=sorted(
+            ({"name": t.name.strip(), "minPoints": t.min_points} for t in data.tiers or []),
+            key=lambda t: t["minPoints"],
+        ),
+        rewards=[
+            {
+                "id": str(uuid.uuid4()),
+                "name": r.name.strip(),
+                "pointsCost": r.points_cost,
+                "discount": {"amount": r.discount.amount, "currency": DEFAULT_CURRENCY},
+            }
+            for r in data.rewards or []
+        ],
+        status=status,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    try:
+        async with db.write() as session:
+            if status == ACTIVE and await _active_program(session, org_id) is not None:
+                raise _active_taken()
+            session.add(program)
+            await session.flush()
+            record_event(session, org_id, "loyalty.program_created", program_payload(program))
+    except IntegrityError as exc:  # a concurrent create made the org's active program first
+        raise _active_taken() from exc
+    return program
+
+
+async def _active_program(session: AsyncSession, org_id: uuid.UUID) -> LoyaltyProgram | None:
+    return await session.scalar(
+        select(LoyaltyProgram).where(
+            LoyaltyProgram.org_id == org_id, LoyaltyProgram.status == ACTIVE
+        )
+    )
+
+
+async def _program_for_change(
+    session: AsyncSession, org_id: uuid.UUID, raw_program_id: Any
+) -> LoyaltyProgram:
+    """The program an accrual or redemption names, by default the org's active one."""
+    if raw_program_id is None:
+        program = await _active_program(session, org_id)
+        if program is None:
+            raise Conflict("Your org has no active loyalty program")
+        return program
+    program = await get_in_org(session, LoyaltyProgram, raw_program_id, org_id)
+    if program is None:
+        raise ValidationFailed(
+            [FieldError("programId", "programId does not name a loyalty program")]
+        )
+    if program.status != ACTIVE:
+        raise Conflict("That loyalty program is archived: it takes no accruals or redemptions")
+    return program
+
+
+async def _customer_id(session: AsyncSession, org_id: uuid.UUID, raw_customer_id: Any) -> uuid.UUID:
+    customer = await get_in_org(session, Customer, raw_customer_id, org_id)
+    if customer is None:
+        raise ValidationFailed(
+            [FieldError("customerId", "customerId does not name an existing customer")]
+        )
+    return customer.id
+
+
+# --- points ----------------------------------------------------------------------------------
+
+
+async def _add_points(
+    session: AsyncSession,
+    program: LoyaltyProgram,
+    customer_id: uuid.UUID,
+    points: int,
+) -> tuple[int, int] | None:
+    """Add `points` to the member (made on its first accrual): (balance, lifetime) after,
+    or None when the lifetime total would pass the largest balance there is."""
+    t = LoyaltyMember.__table__
+    now = utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(t).values(
+        program_id=program.id,
+        customer_id=customer_id,
+        org_id=program.org_id,
+        points_balance=points,
+        lifetime_points=points,
+        created_at=now,
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["program_id", "customer_id"],
+        set_={
+            "points_balance": t.c.points_balance + points,
+            "lifetime_points": t.c.lifetime_points + points,
+            "updated_at": now,
+        },
+        where=t.c.lifetime_points <= MAX_POINTS - points,
+    ).returning(t.c.points_balance, t.c.lifetime_points)
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row.points_balance, row.lifetime_points)
+
+
+def _audit(
+    session: AsyncSession,
+    program: LoyaltyProgram,
+    customer_id: uuid.UUID,
+    kind: str,
+    points: int,
+    balance_after: int,
+    *,
+    reason: str | None = None,
+    reward_id: str | None = None,
+    order_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+) -> None:
+    session.add(
+        LoyaltyTransaction(
+            id=uuid.uuid4(),
+            org_id=program.org_id,
+            program_id=program.id,
+            customer_id=customer_id,
+            type=kind,
+            points=points,
+            balance_after=balance_after,
+            reason=reason,
+            reward_id=reward_id,
+            order_id=order_id,
+            user_id=user_id,
+            created_at=utcnow(),
+        )
+    )
+
+
+async def accrue_points(
+    db: Database, org_id: uuid.UUID, user_id: uuid.UUID | None, data: Any
+) -> Member:
+    """Give a customer points by hand (with a reason); answers the member after."""
+    errors: list[FieldError] = []
+    if not 1 <= data.points <= MAX_ACCRUAL:
+        errors.append(FieldError("points", f"points must be between 1 and {MAX_ACCRUAL}"))
+    errors += check_text(data.reason, "reason", max_length=MAX_REASON)
+    if errors:
+        raise ValidationFailed(errors)
+    async with db.write() as session:
+        customer_id = await _customer_id(session, org_id, data.customer_id)
+        program = await _program_for_change(session, org_id, data.program_id)
+        after = await _add_points(session, program, customer_id, data.points)
+        if after is None:
+            raise Conflict("The customer's points would pass the largest balance there is")
+        balance, lifetime = after
+        reason = data.reason.strip()
+        _audit(
+            session, program, customer_id, "accrue", data.points, balance,
+            reason=reason, user_id=user_id,
+        )  # fmt: skip
+        member = _member(program, customer_id, balance, lifetime)
+        record_event(
+            session,
+            org_id,
+            "loyalty.points_accrued",
+            {**member.payload(), "points": data.points, "reason": reason, "orderId": None},
+        )
+    return member
+
+
+async def redeem_points(
+    db: Database, org_id: uuid.UUID, user_id: uuid.UUID | None, data: Any
+) -> Member:
+    """Spend a reward's points: 409 when the balance is short, never below zero."""
+    async with db.write() as session:
+        customer_id = await _customer_id(session, org_id, data.customer_id)
+        program = await _program_for_change(session, org_id, data.program_id)
+        reward = next((r for r in program.rewards if r["id"] == str(data.reward_id)), None)
+        if reward is None:
+            raise ValidationFailed(
+                [FieldError("rewardId", "rewardId does not name a reward of the program")]
+            )
+        cost = int(reward["pointsCost"])
+        t = LoyaltyMember.__table__
+        mine = (t.c.program_id == program.id) & (t.c.customer_id == customer_id)
+        # One conditional statement: two redemptions at once cannot both see enough points.
+        row = (
+            await session.execute(
+                update(t)
+                .where(mine, t.c.points_balance >= cost)
+                .values(points_balance=t.c.points_balance - cost, updated_at=utcnow())
+                .returning(t.c.points_balance, t.c.lifetime_points)
+            )
+        ).first()
+        if row is None:
+            balance = await session.scalar(select(t.c.points_balance).where(mine)) or 0
+            raise Conflict(
+                f"Not enough points: the balance is {balance} and {reward['name']} costs {cost}"
+            )
+        _audit(
+            session, program, customer_id, "redeem", -cost, row.points_balance,
+            reason=reward["name"], reward_id=reward["id"], user_id=user_id,
+        )  # fmt: skip
+        member = _member(program, customer_id, row.points_balance, row.lifetime_points)
+        record_event(
+            session,
+            org_id,
+            "loyalty.points_redeemed",
+            {**member.payload(), "points": -cost, "reward": reward},
+        )
+    return member
+
+
+async def accrue_for_order(
+    session: AsyncSession, order: Order, user_id: uuid.UUID | None
+) -> Member | None:
+    """What a completed order earns its customer, in the completion's transaction: nothing
+    without a customer, an active program or a whole dollar."""
+    if order.customer_id is None:
+        return None
+    program = await _active_program(session, order.org_id)
+    if program is None:
+        return None
+    points = order_points(order.total, program.points_per_dollar)
+    if points <= 0:
+        return None
+    after = await _add_points(session, program, order.customer_id, points)
+    if after is None:  # at the largest balance there is: the order completes all the same
+        return None
+    balance, lifetime = after
+    reason = f"order {order.number}"
+    _audit(
+        session, program, order.customer_id, "accrue", points, balance,
+        reason=reason, order_id=order.id, user_id=user_id,
+    )  # fmt: skip
+    member = _member(program, order.customer_id, balance, lifetime)
+    record_event(
+        session,
+        order.org_id,
+        "loyalty.points_accrued",
+        {**member.payload(), "points": points, "reason": reason, "orderId": str(order.id)},
+    )
+    return member
+
+
+async def loyalty_member(
+    db: Database, org_id: uuid.UUID, raw_customer_id: Any, raw_program_id: Any = None
+) -> Member:
+    """A customer's points in a program (the active one by default); zero before any."""
+    async with db.read() as session:
+        customer = await require_in_org(session, Customer, raw_customer_id, org_id, "customer")
+        if raw_program_id is None:
+            program = await _active_program(session, org_id)
+            if program is None:
+                raise NotFound("Your org has no active loyalty program")
+        else:
+            if parse_uuid(raw_program_id) is None:
+                raise NotFound("loyalty program not found")
+            program = await require_in_org(
+                session, LoyaltyProgram, raw_program_id, org_id, "loyalty program"
+            )
+        t = LoyaltyMember.__table__
+        row = (
+            await session.execute(
+                select(t.c.points_balance, t.c.lifetime_points).where(
+                    t.c.program_id == program.id, t.c.customer_id == customer.id
+                )
+            )
+        ).first()
+    if row is None:
+        return _member(program, customer.id, 0, 0)
+    return _member(program, customer.id, row.points_balance, row.lifetime_points)
