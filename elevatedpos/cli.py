@@ -147,6 +147,7 @@ def _serve_workers(config: Any) -> int:
     """uvicorn's supervisor, each worker on its own SO_REUSEPORT socket (web/listeners.py)."""
     import logging
 
+    from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     from elevatedpos.web.listeners import ReusePortListener
@@ -164,10 +165,17 @@ def _serve_workers(config: Any) -> int:
         config.port,
         config.workers,
     )
+    supervisor = Multiprocess(config, sockets=[listener])  # type: ignore[list-item]
     try:
-        Multiprocess(config, sockets=[listener]).run()  # type: ignore[list-item]
+        supervisor.run()
     except KeyboardInterrupt:
         pass
+    # uvicorn's supervisor stops, and returns as if asked to, when a worker fails to start
+    # (its app, lifespan or socket): say so with uvicorn's own exit status, for the service
+    # manager to see.
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        print("a worker failed to start; see the log above", file=sys.stderr)
+        return STARTUP_FAILURE
     return 0
 
 

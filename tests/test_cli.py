@@ -283,6 +283,24 @@ def _owners_of_connections(port: int) -> dict[int, int]:
     return owners
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="one socket a worker: Linux")
+def test_a_worker_that_cannot_start_stops_the_server_with_a_failure_status(tmp_path):
+    """uvicorn's supervisor gives up when a worker fails to start (app, lifespan, socket) and
+    returns as if it had been asked to stop; the server then exits 3, uvicorn's start-up
+    failure status, not 0, so a service manager sees it failed."""
+    port = _free_port()
+    code = (
+        "import sys, uvicorn; from elevatedpos.cli import _serve_workers; "
+        f"sys.exit(_serve_workers(uvicorn.Config('no_such_module_here:app', port={port},"
+        " workers=2)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=90
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "a worker failed to start" in done.stderr
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux")
 def test_workers_share_connections_opened_all_at_once(tmp_path):
     """16 keep-alive connections opened together land on both workers, not all on one."""
