@@ -20,6 +20,7 @@ from elevatedpos.auth.tokens import TokenIssuer
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import InstanceKey, Org, User
 from elevatedpos.db.scoping import get_in_org
+from elevatedpos.events.relay import OutboxRelay
 from elevatedpos.ratelimit import MemoryStore, RateLimitStore, RedisStore, plan_limits
 from elevatedpos.settings import Settings
 
@@ -99,6 +100,8 @@ class Runtime:
         self.tokens: TokenIssuer | None = None
         self._org_limits: dict[uuid.UUID, tuple[float, tuple[int, int]]] = {}
         self._users: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, User]] = {}
+        # Runs automations on committed events and marks them published (events/relay.py).
+        self.relay: OutboxRelay | None = None
 
     async def start(self) -> None:
         secret = self.settings.jwt_secret or await instance_secret(self.db, JWT_KEY_NAME)
@@ -106,6 +109,9 @@ class Runtime:
         self.tokens = TokenIssuer(
             secret, s.jwt_issuer, s.jwt_audience, s.access_token_ttl, s.refresh_token_ttl
         )
+        if self.relay is None:
+            self.relay = OutboxRelay(self.settings.database_url)
+            self.relay.start()
         if self.revocations is not None:
             self.revocations.start()
             # Not required: until the feed is live every request asks Redis itself.
@@ -114,6 +120,9 @@ class Runtime:
                     await self.revocations.wait_live()
 
     async def stop(self) -> None:
+        if self.relay is not None:
+            await self.relay.stop()
+            self.relay = None
         if self.revocations is not None:
             await self.revocations.stop()
         await self.limiter.close()

@@ -55,6 +55,7 @@ class Seeded:
     order3_id: str = ""  # open, unpaid
     program_id: str = ""  # the active loyalty program; the customer holds 120 points
     reward_id: str = ""  # costs 50
+    automation_id: str = ""  # on order.completed over $20: 5 points and a tag
 
 
 async def _post(client: httpx.AsyncClient, tenant: Tenant, path: str, body: Any) -> Any:
@@ -236,6 +237,20 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         "/loyalty/points/accrue",
         {"customerId": customer["id"], "points": 120, "reason": "welcome"},
     )
+    automation = await _post(
+        client,
+        tenant,
+        "/automations",
+        {
+            "name": "Big orders",
+            "trigger": "order.completed",
+            "conditions": [{"field": "data.total.amount", "op": "gt", "value": 2000}],
+            "actions": [
+                {"type": "accrue_points", "params": {"points": 5}},
+                {"type": "tag_customer", "params": {"tag": "big"}},
+            ],
+        },
+    )
     return Seeded(
         tenant=tenant,
         principal=await authenticate(runtime, tenant.access_token),
@@ -254,6 +269,7 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         order3_id=unpaid["id"],
         program_id=program["id"],
         reward_id=program["rewards"][0]["id"],
+        automation_id=automation["id"],
     )
 
 
@@ -383,6 +399,8 @@ def rest_reads(s: Seeded, cursor: str) -> list[tuple[str, dict[str, Any]]]:
         ("Orders", {"filter": {"status": "OPEN", "customerId": s.customer_id}}),
         ("Order", {"id": s.order_id}),
         ("LoyaltyPrograms", {}),
+        ("Automations", {}),
+        ("Automation", {"id": s.automation_id}),
         ("LoyaltyMember", {"customerId": s.customer_id}),
         ("LoyaltyMember", {"customerId": s.customer_id, "programId": s.program_id}),
         (
@@ -632,6 +650,30 @@ def _writes(s: Seeded) -> list[tuple[str, dict[str, Any]]]:
         ),
         ("AccruePoints", {"input": {"customerId": s.customer_id, "points": 7, "reason": "x"}}),
         ("RedeemPoints", {"input": {"customerId": s.customer_id, "rewardId": s.reward_id}}),
+        (
+            "CreateAutomation",
+            {
+                "input": {
+                    "name": "Welcome",
+                    "trigger": "customer.created",
+                    "actions": [{"type": "TAG_CUSTOMER", "params": {"tag": "new"}}],
+                }
+            },
+        ),
+        (
+            "UpdateAutomation",
+            {"id": s.automation_id, "input": {"enabled": False}, "expectedVersion": 1},
+        ),
+        (
+            "TriggerAutomations",
+            {
+                "input": {
+                    "event": "customer.created",
+                    "payload": {"id": s.customer_id, "email": "regular@example.com"},
+                }
+            },
+        ),
+        ("DeleteAutomation", {"id": s.automation_id}),
         ("Login", {"input": {"email": s.tenant.email, "password": "correct-horse-battery"}}),
         ("RefreshToken", {"input": {"refreshToken": s.tenant.refresh_token}}),
         ("Logout", {}),
@@ -664,7 +706,7 @@ def test_every_operation_of_the_rest_table_is_compiled_and_tested() -> None:
         "InventoryLevels", "InventoryMovements", "InventoryAlerts", "Locations", "Location",
         "Campaigns", "Campaign", "CampaignStats", "Customers", "Customer", "CustomerOrders",
         "Orders", "Order", "PreviewOrder", "Payment", "PaymentMethods", "LoyaltyPrograms",
-        "LoyaltyMember",
+        "LoyaltyMember", "Automations", "Automation",
     } | {name for name, _ in _writes(_FAKE_SEED)}  # fmt: skip
     assert set(OPERATIONS) - exercised <= NOT_YET_COMPARED
     for name, op in OPERATIONS.items():

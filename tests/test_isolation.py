@@ -102,7 +102,19 @@ async def _their_world(client, other: Tenant) -> dict[str, str]:
         headers=h,
     )
     assert accrued.status_code == 200, accrued.text
+    automation = (
+        await client.post(
+            "/api/v1/automations",
+            json={
+                "name": "Theirs",
+                "trigger": "order.completed",
+                "actions": [{"type": "accrue_points", "params": {"points": 5}}],
+            },
+            headers=h,
+        )
+    ).json()
     return {
+        "automations": automation["data"]["id"],
         "loyalty": program["data"]["id"],
         "reward": program["data"]["rewards"][0]["id"],
         "orders": order["data"]["id"],

@@ -66,7 +66,9 @@ class Member:
         }
 
 
-def _member(program: LoyaltyProgram, customer_id: uuid.UUID, balance: int, lifetime: int) -> Member:
+def member_of(
+    program: LoyaltyProgram, customer_id: uuid.UUID, balance: int, lifetime: int
+) -> Member:
     return Member(customer_id, program.id, balance, lifetime, tier_for(lifetime, program.tiers))
 
 
@@ -136,7 +138,7 @@ async def create_program(db: Database, org_id: uuid.UUID, data: Any) -> LoyaltyP
     )
     try:
         async with db.write() as session:
-            if status == ACTIVE and await _active_program(session, org_id) is not None:
+            if status == ACTIVE and await active_program(session, org_id) is not None:
                 raise _active_taken()
             session.add(program)
             await session.flush()
@@ -146,7 +148,7 @@ async def create_program(db: Database, org_id: uuid.UUID, data: Any) -> LoyaltyP
     return program
 
 
-async def _active_program(session: AsyncSession, org_id: uuid.UUID) -> LoyaltyProgram | None:
+async def active_program(session: AsyncSession, org_id: uuid.UUID) -> LoyaltyProgram | None:
     return await session.scalar(
         select(LoyaltyProgram).where(
             LoyaltyProgram.org_id == org_id, LoyaltyProgram.status == ACTIVE
@@ -159,7 +161,7 @@ async def _program_for_change(
 ) -> LoyaltyProgram:
     """The program an accrual or redemption names, by default the org's active one."""
     if raw_program_id is None:
-        program = await _active_program(session, org_id)
+        program = await active_program(session, org_id)
         if program is None:
             raise Conflict("Your org has no active loyalty program")
         return program
@@ -185,7 +187,7 @@ async def _customer_id(session: AsyncSession, org_id: uuid.UUID, raw_customer_id
 # --- points ----------------------------------------------------------------------------------
 
 
-async def _add_points(
+async def add_points(
     session: AsyncSession,
     program: LoyaltyProgram,
     customer_id: uuid.UUID,
@@ -218,7 +220,7 @@ async def _add_points(
     return None if row is None else (row.points_balance, row.lifetime_points)
 
 
-def _audit(
+def audit(
     session: AsyncSession,
     program: LoyaltyProgram,
     customer_id: uuid.UUID,
@@ -262,16 +264,16 @@ async def accrue_points(
     async with db.write() as session:
         customer_id = await _customer_id(session, org_id, data.customer_id)
         program = await _program_for_change(session, org_id, data.program_id)
-        after = await _add_points(session, program, customer_id, data.points)
+        after = await add_points(session, program, customer_id, data.points)
         if after is None:
             raise Conflict("The customer's points would pass the largest balance there is")
         balance, lifetime = after
         reason = data.reason.strip()
-        _audit(
+        audit(
             session, program, customer_id, "accrue", data.points, balance,
             reason=reason, user_id=user_id,
         )  # fmt: skip
-        member = _member(program, customer_id, balance, lifetime)
+        member = member_of(program, customer_id, balance, lifetime)
         record_event(
             session,
             org_id,
@@ -310,11 +312,11 @@ async def redeem_points(
             raise Conflict(
                 f"Not enough points: the balance is {balance} and {reward['name']} costs {cost}"
             )
-        _audit(
+        audit(
             session, program, customer_id, "redeem", -cost, row.points_balance,
             reason=reward["name"], reward_id=reward["id"], user_id=user_id,
         )  # fmt: skip
-        member = _member(program, customer_id, row.points_balance, row.lifetime_points)
+        member = member_of(program, customer_id, row.points_balance, row.lifetime_points)
         record_event(
             session,
             org_id,
@@ -331,22 +333,22 @@ async def accrue_for_order(
     without a customer, an active program or a whole dollar."""
     if order.customer_id is None:
         return None
-    program = await _active_program(session, order.org_id)
+    program = await active_program(session, order.org_id)
     if program is None:
         return None
     points = order_points(order.total, program.points_per_dollar)
     if points <= 0:
         return None
-    after = await _add_points(session, program, order.customer_id, points)
+    after = await add_points(session, program, order.customer_id, points)
     if after is None:  # at the largest balance there is: the order completes all the same
         return None
     balance, lifetime = after
     reason = f"order {order.number}"
-    _audit(
+    audit(
         session, program, order.customer_id, "accrue", points, balance,
         reason=reason, order_id=order.id, user_id=user_id,
     )  # fmt: skip
-    member = _member(program, order.customer_id, balance, lifetime)
+    member = member_of(program, order.customer_id, balance, lifetime)
     record_event(
         session,
         order.org_id,
@@ -363,7 +365,7 @@ async def loyalty_member(
     async with db.read() as session:
         customer = await require_in_org(session, Customer, raw_customer_id, org_id, "customer")
         if raw_program_id is None:
-            program = await _active_program(session, org_id)
+            program = await active_program(session, org_id)
             if program is None:
                 raise NotFound("Your org has no active loyalty program")
         else:
@@ -381,5 +383,5 @@ async def loyalty_member(
             )
         ).first()
     if row is None:
-        return _member(program, customer.id, 0, 0)
-    return _member(program, customer.id, row.points_balance, row.lifetime_points)
+        return member_of(program, customer.id, 0, 0)
+    return member_of(program, customer.id, row.points_balance, row.lifetime_points)

@@ -62,14 +62,16 @@ PG_POOL_SIZE = 24
 PG_MAX_OVERFLOW = 8
 
 
-def create_engine_for(url: str, **kw: Any) -> AsyncEngine:
-    """An async engine with the options each backend needs."""
+def create_engine_for(url: str, pool: str = "requests", **kw: Any) -> AsyncEngine:
+    """An async engine with the options each backend needs; `pool="small"` for a background
+    task's own engine (the outbox relay), a couple of connections."""
+    small = pool == "small"
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url,
             poolclass=AsyncAdaptedQueuePool,
-            pool_size=8,
-            max_overflow=8,
+            pool_size=2 if small else 8,
+            max_overflow=2 if small else 8,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             **kw,
         )
@@ -79,17 +81,21 @@ def create_engine_for(url: str, **kw: Any) -> AsyncEngine:
     # smaller than (concurrent requests x batches) keeps opening and closing overflow
     # connections. Each worker keeps up to 24 open and 8 more at peaks.
     return create_async_engine(
-        url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=False, **kw
+        url,
+        pool_size=2 if small else PG_POOL_SIZE,
+        max_overflow=2 if small else PG_MAX_OVERFLOW,
+        pool_pre_ping=False,
+        **kw,
     )
 
 
 class Database:
     """Owns the engine; hands out read sessions and serialized write sessions."""
 
-    def __init__(self, url: str, **engine_kw: Any) -> None:
+    def __init__(self, url: str, pool: str = "requests", **engine_kw: Any) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine = create_engine_for(url, **engine_kw)
+        self.engine = create_engine_for(url, pool, **engine_kw)
         write_bind = (
             self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         )

@@ -13,7 +13,16 @@ from sqlalchemy import select
 from elevatedpos.db import models
 from elevatedpos.db.scoping import parse_uuid
 from elevatedpos.resolvers.catalog import price_lists_by_ids
-from elevatedpos.schema import campaigns, catalog, customers, inventory, loyalty, orders, orgs
+from elevatedpos.schema import (
+    automations,
+    campaigns,
+    catalog,
+    customers,
+    inventory,
+    loyalty,
+    orders,
+    orgs,
+)
 from elevatedpos.schema.context import Context, Info
 from elevatedpos.schema.node import Node
 
@@ -43,6 +52,7 @@ NODE_TYPES: list[NodeType] = [
     NodeType(models.Customer, "customers:read", customers.Customer.from_row),
     NodeType(models.Campaign, "campaigns:read", campaigns.Campaign.from_row),
     NodeType(models.LoyaltyProgram, "loyalty:read", loyalty.LoyaltyProgram.from_row),
+    NodeType(models.Automation, "automations:read", automations.Automation.from_row),
     NodeType(models.Order, "orders:read", orders.Order.from_row),
     NodeType(models.Payment, "payments:read", orders.Payment.from_row),
     NodeType(models.Refund, "orders:read", orders.Refund.from_row),

@@ -25,6 +25,7 @@ from strawberry.types.execution import ExecutionContext
 from elevatedpos.errors import BadRequest, RateLimited, Unauthorized, ValidationFailed
 from elevatedpos.executor import VALIDATED, execute_document
 from elevatedpos.resolvers.auth import AuthMutation
+from elevatedpos.resolvers.automations import AutomationsMutation, AutomationsQuery
 from elevatedpos.resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
 from elevatedpos.resolvers.customers import CustomersMutation, CustomersQuery
@@ -53,6 +54,7 @@ Query = merge_types(
         CustomersQuery,
         CampaignsQuery,
         LoyaltyQuery,
+        AutomationsQuery,
         OrdersQuery,
     ),
 )
@@ -66,6 +68,7 @@ Mutation = merge_types(
         CustomersMutation,
         CampaignsMutation,
         LoyaltyMutation,
+        AutomationsMutation,
         OrdersMutation,
     ),
 )

@@ -1,6 +1,7 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
 from elevatedpos.db.models.auth import AuthSession, RefreshToken
+from elevatedpos.db.models.automations import Automation, AutomationRun
 from elevatedpos.db.models.base import Base
 from elevatedpos.db.models.catalog import (
     Category,
@@ -31,6 +32,8 @@ from elevatedpos.db.models.sales import (
 
 __all__ = [
     "AuthSession",
+    "Automation",
+    "AutomationRun",
     "Base",
     "Campaign",
     "Category",

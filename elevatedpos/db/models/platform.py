@@ -53,3 +53,5 @@ class OutboxEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The automation whose action wrote this event: automations do not run on it (no loops).
+    caused_by: Mapped[uuid.UUID | None] = mapped_column(Uuid(), default=None)

@@ -1,0 +1,99 @@
+"""The outbox relay: every committed event runs its org's automations, exactly once.
+
+Each worker polls the outbox for events not yet published and, in one transaction, runs
+the rules of each (`actions.automations.run_rules`) and marks it published: the actions
+and the mark commit together, so an event's actions happen once even when a worker dies
+mid-batch (the batch rolls back and is taken again). On PostgreSQL workers and hosts share
+the work with `FOR UPDATE SKIP LOCKED`; on SQLite the write lock serializes them. Events an
+automation caused are published without running automations (no rule sets off another).
+
+It has its own small connection pool, so requests never wait behind it, and it opens a
+write transaction only when a cheap read has found something to publish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from elevatedpos.db.engine import Database
+from elevatedpos.db.models import OutboxEvent
+from elevatedpos.db.types import utcnow
+from elevatedpos.events.outbox import envelope
+
+log = logging.getLogger("elevatedpos.relay")
+POLL_SECONDS = 0.25
+BATCH = 50
+
+
+class OutboxRelay:
+    def __init__(self, database_url: str) -> None:
+        self.db = Database(database_url, pool="small")
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.db.dispose()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                published = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bad spell (the database restarting) is retried
+                log.exception("outbox relay: publishing failed; retrying")
+                published = 0
+            if not published:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), POLL_SECONDS)
+
+    async def publish_pending(self, now: datetime | None = None) -> int:
+        """Publish up to BATCH pending events; how many were published."""
+        from elevatedpos.actions.automations import enabled_rules, run_rules
+
+        t = OutboxEvent.__table__
+        pending = t.c.published_at.is_(None)
+        async with self.db.reader() as connection:
+            found = (await connection.execute(select(t.c.id).where(pending).limit(1))).first()
+        if found is None:
+            return 0
+        async with self.db.write() as session:
+            stmt = (
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+                .order_by(OutboxEvent.created_at, OutboxEvent.id)
+                .limit(BATCH)
+            )
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True)
+            events = (await session.scalars(stmt)).all()
+            own = [e for e in events if e.caused_by is None]
+            rules = (
+                await enabled_rules(session, {e.org_id for e in own}, {e.type for e in own})
+                if own
+                else {}
+            )
+            for event in events:
+                matching = (
+                    rules.get((event.org_id, event.type)) if event.caused_by is None else None
+                )
+                if matching:
+                    await run_rules(
+                        session, event.org_id, envelope(event), event.id, rules=matching
+                    )
+                event.published_at = now or utcnow()
+            await session.flush()
+        return len(events)
