@@ -18,7 +18,7 @@ import contextlib
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import OutboxEvent
@@ -71,29 +71,45 @@ class OutboxRelay:
         if found is None:
             return 0
         async with self.db.write() as session:
-            stmt = (
-                select(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))
-                .order_by(OutboxEvent.created_at, OutboxEvent.id)
+            # The batch, light: ids and what decides whether any rule runs, locked.
+            batch = (
+                select(t.c.id, t.c.org_id, t.c.type, t.c.caused_by)
+                .where(pending)
+                .order_by(t.c.created_at, t.c.id)
                 .limit(BATCH)
             )
             if not self.db.is_sqlite:
-                stmt = stmt.with_for_update(skip_locked=True)
-            events = (await session.scalars(stmt)).all()
+                batch = batch.with_for_update(skip_locked=True)
+            events = (await session.execute(batch)).all()
+            if not events:
+                return 0
             own = [e for e in events if e.caused_by is None]
             rules = (
                 await enabled_rules(session, {e.org_id for e in own}, {e.type for e in own})
                 if own
                 else {}
             )
-            for event in events:
-                matching = (
-                    rules.get((event.org_id, event.type)) if event.caused_by is None else None
-                )
-                if matching:
-                    await run_rules(
-                        session, event.org_id, envelope(event), event.id, rules=matching
+            # Only events some rule is waiting for are read whole.
+            wanted = [e.id for e in own if (e.org_id, e.type) in rules]
+            if wanted:
+                full = (
+                    await session.scalars(
+                        select(OutboxEvent)
+                        .where(OutboxEvent.id.in_(wanted))
+                        .order_by(OutboxEvent.created_at, OutboxEvent.id)
                     )
-                event.published_at = now or utcnow()
-            await session.flush()
+                ).all()
+                for event in full:
+                    await run_rules(
+                        session,
+                        event.org_id,
+                        envelope(event),
+                        event.id,
+                        rules=rules[(event.org_id, event.type)],
+                    )
+            await session.execute(
+                update(t)
+                .where(t.c.id.in_([e.id for e in events]))
+                .values(published_at=now or utcnow())
+            )
         return len(events)
