@@ -220,12 +220,13 @@ DEMO_CAMPAIGN_CODE = "WELCOME10"
 
 
 async def _seed_sales(db: Database, org_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """A loyalty program, a live campaign, a draft one, and four days of orders: completed
-    (earning their customers points), voided, refunded."""
+    """A loyalty program, an automation, a live campaign, a draft one, and four days of
+    orders: completed (earning their customers points), voided, refunded."""
     from datetime import timedelta
 
     from sqlalchemy import update
 
+    from elevatedpos.actions.automations import create_automation
     from elevatedpos.actions.campaigns import create_campaign
     from elevatedpos.actions.loyalty import create_program
     from elevatedpos.actions.orders import create_order, update_order_status
@@ -240,6 +241,13 @@ async def _seed_sales(db: Database, org_id: uuid.UUID, user_id: uuid.UUID) -> No
         Variant,
     )
     from elevatedpos.errors import Conflict
+    from elevatedpos.schema.automations import (
+        AutomationActionInput,
+        AutomationActionType,
+        AutomationConditionInput,
+        ConditionOp,
+        CreateAutomationInput,
+    )
     from elevatedpos.schema.campaigns import (
         CampaignRulesInput,
         CampaignStatus,
@@ -276,6 +284,25 @@ async def _seed_sales(db: Database, org_id: uuid.UUID, user_id: uuid.UUID) -> No
                 ),
                 LoyaltyRewardInput(
                     name="Free brunch", points_cost=250, discount=MoneyInput(amount=2200)
+                ),
+            ],
+        ),
+    )
+    await create_automation(
+        db,
+        org_id,
+        CreateAutomationInput(
+            name="Big spenders: 50 bonus points and a tag",
+            trigger="order.completed",
+            conditions=[
+                AutomationConditionInput(field="data.total.amount", op=ConditionOp.GTE, value=3000),
+            ],
+            actions=[
+                AutomationActionInput(
+                    type=AutomationActionType.ACCRUE_POINTS, params={"points": 50}
+                ),
+                AutomationActionInput(
+                    type=AutomationActionType.TAG_CUSTOMER, params={"tag": "big spender"}
                 ),
             ],
         ),

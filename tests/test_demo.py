@@ -102,3 +102,5 @@ async def test_demo_cafe_has_a_loyalty_program_its_orders_earned_points_in(clien
         for c in sorted(sold_to)
     ]
     assert all(m["lifetimePoints"] > 0 for m in balances), balances
+    [rule] = (await client.get("/api/v1/automations", headers=headers)).json()["data"]
+    assert rule["trigger"] == "order.completed" and rule["enabled"] is True
