@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
 from elevatedpos.actions import loyalty
-from elevatedpos.actions.customers import customer_payload
+from elevatedpos.actions.customers import MAX_TAGS, customer_payload
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import Automation, AutomationRun, Customer
 from elevatedpos.db.scoping import get_in_org, require_in_org
@@ -230,6 +230,8 @@ async def _tag(
     tag = str(params["tag"])
     if tag.lower() in {t.lower() for t in customer.tags}:
         return ActionOutcome("tag_customer", "ok", "already tagged")
+    if len(customer.tags) >= MAX_TAGS:
+        return ActionOutcome("tag_customer", "failed", f"the customer has {MAX_TAGS} tags already")
     customer.tags = [*customer.tags, tag]
     customer.updated_at = utcnow()
     await session.flush()
