@@ -318,3 +318,43 @@ async def test_graphql_twins_and_roles(client, runtime, tenant: Tenant):
     assert (
         await client.post(AUTOMATIONS, json=BIG_ORDER, headers=manager.headers)
     ).status_code == 201
+
+
+async def test_relays_of_several_workers_run_each_event_once(client, runtime, tenant: Tenant):
+    """Relays of several workers on one outbox: 40 events committed together and taken by
+    three relays at once (and the app's own) run the rule once each."""
+    from elevatedpos.events.outbox import new_event
+    from elevatedpos.events.relay import OutboxRelay
+
+    rule = await create(
+        client,
+        tenant,
+        {"name": "Welcome", "trigger": "customer.created",
+         "actions": [{"type": "tag_customer", "params": {"tag": "new"}}]},
+    )  # fmt: skip
+    customer = await new_customer(client, tenant)
+
+    async def settled() -> bool:
+        return await all_published(runtime, tenant)
+
+    await eventually(settled)
+    before = len(await runs_of(runtime, rule["id"]))
+    relays = [OutboxRelay(runtime.settings.database_url) for _ in range(3)]
+    try:
+        async with runtime.db.write() as session:
+            for _ in range(40):
+                session.add(new_event(tenant.org_id, "customer.created", {"id": customer}))
+        await asyncio.gather(*(relay.publish_pending() for relay in relays))
+        await eventually(settled)
+    finally:
+        for relay in relays:
+            await relay.stop()
+    async with runtime.db.read() as session:
+        per_event = (
+            await session.execute(
+                select(AutomationRun.event_id, func.count())
+                .where(AutomationRun.automation_id == uuid.UUID(rule["id"]))
+                .group_by(AutomationRun.event_id)
+            )
+        ).all()
+    assert len(per_event) == before + 40 and {n for _, n in per_event} == {1}
