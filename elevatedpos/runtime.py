@@ -110,7 +110,10 @@ class Runtime:
             secret, s.jwt_issuer, s.jwt_audience, s.access_token_ttl, s.refresh_token_ttl
         )
         if self.relay is None:
-            self.relay = OutboxRelay(self.settings.database_url)
+            self.relay = OutboxRelay(
+                self.settings.database_url,
+                allow_private=self.settings.allow_private_webhook_targets,
+            )
             self.relay.start()
         if self.revocations is not None:
             self.revocations.start()

@@ -56,6 +56,8 @@ class Seeded:
     program_id: str = ""  # the active loyalty program; the customer holds 120 points
     reward_id: str = ""  # costs 50
     automation_id: str = ""  # on order.completed over $20: 5 points and a tag
+    integration_id: str = ""
+    webhook_id: str = ""  # to 127.0.0.1, which deliveries refuse (private)
 
 
 async def _post(client: httpx.AsyncClient, tenant: Tenant, path: str, body: Any) -> Any:
@@ -251,6 +253,15 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
             ],
         },
     )
+    integration = await _post(
+        client, tenant, "/integrations", {"name": "Books", "provider": "xero"}
+    )
+    webhook = await _post(
+        client,
+        tenant,
+        f"/integrations/{integration['id']}/webhooks",
+        {"url": "http://127.0.0.1:9/hooks", "events": ["order.created", "order.completed"]},
+    )
     return Seeded(
         tenant=tenant,
         principal=await authenticate(runtime, tenant.access_token),
@@ -270,6 +281,8 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         program_id=program["id"],
         reward_id=program["rewards"][0]["id"],
         automation_id=automation["id"],
+        integration_id=integration["id"],
+        webhook_id=webhook["id"],
     )
 
 
@@ -332,6 +345,7 @@ def shape(result: ExecutionResult) -> dict[str, Any]:
 
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SECRETS = frozenset({"clientId", "clientSecret", "secret"})
 _MASKS = (
     (re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z"), "<time>"),
     (re.compile(r"[\w-]+\.[\w-]+\.[\w-]+"), "<token>"),
@@ -343,8 +357,8 @@ _MASKS = (
 def masked(value: Any, ids: dict[str, str] | None = None) -> Any:
     """Ids numbered by first appearance; timestamps, tokens, emails and owner names hidden."""
     ids = {} if ids is None else ids
-    if isinstance(value, dict):
-        return {k: masked(v, ids) for k, v in value.items()}
+    if isinstance(value, dict):  # secrets made for each twin differ: hidden
+        return {k: "<secret>" if k in _SECRETS else masked(v, ids) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [masked(v, ids) for v in value]
     if isinstance(value, str):
@@ -400,6 +414,8 @@ def rest_reads(s: Seeded, cursor: str) -> list[tuple[str, dict[str, Any]]]:
         ("Order", {"id": s.order_id}),
         ("LoyaltyPrograms", {}),
         ("Automations", {}),
+        ("Integrations", {}),
+        ("Webhooks", {"id": s.integration_id}),
         ("Automation", {"id": s.automation_id}),
         ("LoyaltyMember", {"customerId": s.customer_id}),
         ("LoyaltyMember", {"customerId": s.customer_id, "programId": s.program_id}),
@@ -674,6 +690,15 @@ def _writes(s: Seeded) -> list[tuple[str, dict[str, Any]]]:
             },
         ),
         ("DeleteAutomation", {"id": s.automation_id}),
+        (
+            "InstallIntegration",
+            {"input": {"name": "Shop", "provider": "shopify", "redirectUris": ["https://a.b/c"]}},
+        ),
+        (
+            "CreateWebhook",
+            {"id": s.integration_id, "input": {"url": "https://h.example/x", "events": ["*"]}},
+        ),
+        ("TestWebhooks", {"id": s.integration_id, "input": {"webhookId": s.webhook_id}}),
         ("Login", {"input": {"email": s.tenant.email, "password": "correct-horse-battery"}}),
         ("RefreshToken", {"input": {"refreshToken": s.tenant.refresh_token}}),
         ("Logout", {}),
@@ -706,7 +731,7 @@ def test_every_operation_of_the_rest_table_is_compiled_and_tested() -> None:
         "InventoryLevels", "InventoryMovements", "InventoryAlerts", "Locations", "Location",
         "Campaigns", "Campaign", "CampaignStats", "Customers", "Customer", "CustomerOrders",
         "Orders", "Order", "PreviewOrder", "Payment", "PaymentMethods", "LoyaltyPrograms",
-        "LoyaltyMember", "Automations", "Automation",
+        "LoyaltyMember", "Automations", "Automation", "Integrations", "Webhooks",
     } | {name for name, _ in _writes(_FAKE_SEED)}  # fmt: skip
     assert set(OPERATIONS) - exercised <= NOT_YET_COMPARED
     for name, op in OPERATIONS.items():

@@ -113,7 +113,13 @@ async def _their_world(client, other: Tenant) -> dict[str, str]:
             headers=h,
         )
     ).json()
+    integration = (
+        await client.post(
+            "/api/v1/integrations", json={"name": "Theirs", "provider": "x"}, headers=h
+        )
+    ).json()
     return {
+        "integrations": integration["data"]["id"],
         "automations": automation["data"]["id"],
         "loyalty": program["data"]["id"],
         "reward": program["data"]["rewards"][0]["id"],
@@ -129,6 +135,7 @@ async def _their_world(client, other: Tenant) -> dict[str, str]:
 
 
 _VALID_BODIES = {
+    "CreateWebhook": {"url": "https://hooks.example/x", "events": ["*"]},
     "UpdateOrderStatus": {"status": "voided"},
     "RefundOrder": {"reason": "theirs"},
 }

@@ -22,6 +22,7 @@ from strawberry import UNSET
 
 from elevatedpos.actions import loyalty
 from elevatedpos.actions.customers import MAX_TAGS, customer_payload
+from elevatedpos.actions.integrations import queue, webhook_in_org
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import Automation, AutomationRun, Customer
 from elevatedpos.db.scoping import get_in_org, require_in_org
@@ -99,10 +100,29 @@ def _normalized_actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+async def _webhook_errors(
+    session: AsyncSession, org_id: uuid.UUID, actions: list[dict[str, Any]]
+) -> list[FieldError]:
+    """`send_webhook` actions must name a webhook of the org."""
+    errors = []
+    for i, a in enumerate(actions):
+        if a["type"] == "send_webhook":
+            webhook_id = (a.get("params") or {}).get("webhookId")
+            if await webhook_in_org(session, org_id, webhook_id) is None:
+                field_name = f"actions.{i}.params.webhookId"
+                errors.append(FieldError(field_name, f"{field_name} names no webhook of your org"))
+    return errors
+
+
 async def create_automation(db: Database, org_id: uuid.UUID, data: Any) -> Automation:
     conditions, actions = _conditions(data.conditions), _actions(data.actions)
     errors = check_text(data.name, "name", max_length=MAX_NAME) + check_trigger(data.trigger)
     errors += check_conditions(conditions) + check_actions(actions)
+    named = {e.field for e in errors}
+    async with db.read() as session:
+        errors += [
+            e for e in await _webhook_errors(session, org_id, actions) if e.field not in named
+        ]
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -147,6 +167,13 @@ async def update_automation(
         changes["enabled"] = data.enabled
     async with db.write() as session:
         row = await require_in_org(session, Automation, raw_id, org_id, "automation", lock=True)
+        if "actions" in changes:
+            named = {e.field for e in errors}
+            errors += [
+                e
+                for e in await _webhook_errors(session, org_id, changes["actions"])
+                if e.field not in named
+            ]
         if errors:
             raise ValidationFailed(errors)
         check_version(row.version, expected_version)
@@ -239,6 +266,18 @@ async def _tag(
     return ActionOutcome("tag_customer", "ok")
 
 
+async def _send(
+    session: AsyncSession, rule: Automation, envelope: dict[str, Any], params: dict[str, Any]
+) -> ActionOutcome:
+    hook = await webhook_in_org(session, rule.org_id, params.get("webhookId"))
+    if hook is None:
+        return ActionOutcome("send_webhook", "failed", "the webhook no longer exists")
+    if not hook.active:
+        return ActionOutcome("send_webhook", "skipped", "the webhook is inactive")
+    queue(session, hook, uuid.UUID(str(envelope["id"])), envelope)
+    return ActionOutcome("send_webhook", "ok", "queued")
+
+
 async def _act(
     session: AsyncSession, rule: Automation, envelope: dict[str, Any], action: dict[str, Any]
 ) -> ActionOutcome:
@@ -249,7 +288,7 @@ async def _act(
                 return await _accrue(session, rule, envelope, params)
             if kind == "tag_customer":
                 return await _tag(session, rule, envelope, params)
-            return ActionOutcome(kind, "failed", "webhooks are not delivered by this server yet")
+            return await _send(session, rule, envelope, params)
     except Exception as exc:
         log.exception("automation %s action %s failed", rule.id, kind)
         return ActionOutcome(kind, "failed", type(exc).__name__)

@@ -1,4 +1,5 @@
-"""The outbox relay: every committed event runs its org's automations, exactly once.
+"""The outbox relay: every committed event runs its org's automations, exactly once, and
+is queued for the webhooks that subscribe to it; then due webhook deliveries are sent.
 
 Each worker polls the outbox for events not yet published and, in one transaction, runs
 the rules of each (`actions.automations.run_rules`) and marks it published: the actions
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -24,6 +26,7 @@ from elevatedpos.db.engine import Database
 from elevatedpos.db.models import OutboxEvent
 from elevatedpos.db.types import utcnow
 from elevatedpos.events.outbox import envelope
+from elevatedpos.events.webhooks import deliver_due
 
 log = logging.getLogger("elevatedpos.relay")
 POLL_SECONDS = 0.25
@@ -31,8 +34,9 @@ BATCH = 50
 
 
 class OutboxRelay:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, allow_private: bool = False) -> None:
         self.db = Database(database_url, pool="small")
+        self.allow_private = allow_private  # webhooks to private addresses (tests, labs)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -51,6 +55,7 @@ class OutboxRelay:
         while not self._stopping.is_set():
             try:
                 published = await self.publish_pending()
+                published += await deliver_due(self.db, allow_private=self.allow_private)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bad spell (the database restarting) is retried
@@ -63,6 +68,7 @@ class OutboxRelay:
     async def publish_pending(self, now: datetime | None = None) -> int:
         """Publish up to BATCH pending events; how many were published."""
         from elevatedpos.actions.automations import enabled_rules, run_rules
+        from elevatedpos.actions.integrations import active_webhooks, queue, subscribed
 
         t = OutboxEvent.__table__
         pending = t.c.published_at.is_(None)
@@ -89,8 +95,14 @@ class OutboxRelay:
                 if own
                 else {}
             )
-            # Only events some rule is waiting for are read whole.
-            wanted = [e.id for e in own if (e.org_id, e.type) in rules]
+            hooks = await active_webhooks(session, {e.org_id for e in events})
+
+            def takers(e: Any) -> tuple[list[Any], list[Any]]:
+                mine = rules.get((e.org_id, e.type), []) if e.caused_by is None else []
+                return mine, subscribed(hooks.get(e.org_id, []), e.type)
+
+            # Only events some rule or webhook is waiting for are read whole.
+            wanted = [e.id for e in events if any(takers(e))]
             if wanted:
                 full = (
                     await session.scalars(
@@ -100,13 +112,12 @@ class OutboxRelay:
                     )
                 ).all()
                 for event in full:
-                    await run_rules(
-                        session,
-                        event.org_id,
-                        envelope(event),
-                        event.id,
-                        rules=rules[(event.org_id, event.type)],
-                    )
+                    event_rules, event_hooks = takers(event)
+                    data = envelope(event)
+                    for hook in event_hooks:
+                        queue(session, hook, event.id, data)
+                    if event_rules:
+                        await run_rules(session, event.org_id, data, event.id, rules=event_rules)
             await session.execute(
                 update(t)
                 .where(t.c.id.in_([e.id for e in events]))

@@ -160,6 +160,8 @@ class RestExecutor:
             status = 200
         if route.result_field is not None:
             value = value[route.result_field]
+        if route.single_if is not None and (variables.get("input") or {}).get(route.single_if):
+            value = value[0] if isinstance(value, list) and len(value) == 1 else value
         headers: dict[str, str] = {}
         if route.list:
             body: dict[str, Any] = {

@@ -30,6 +30,8 @@ class RestRoute:
     # POSTs that create something honour Idempotency-Key; money actions (capture, void)
     # that answer 200 opt in here.
     idempotency: bool | None = None
+    # A list answer that is one object when the body names this field (webhook tests).
+    single_if: str | None = None
 
     @cached_property
     def idempotent(self) -> bool:
@@ -190,6 +192,18 @@ ROUTES: tuple[RestRoute, ...] = (
               "Update automation rule", "Automations", body=True, if_match=True, etag=True),
     RestRoute("DELETE", f"{API}/automations/{{id}}", "DeleteAutomation",
               "Delete an automation rule", "Automations"),
+    # Integrations
+    RestRoute("GET", f"{API}/integrations", "Integrations",
+              "List installed integrations for the org", "Integrations", list=True),
+    RestRoute("POST", f"{API}/integrations", "InstallIntegration",
+              "Install a new integration", "Integrations", status=201, body=True),
+    RestRoute("GET", f"{API}/integrations/{{id}}/webhooks", "Webhooks",
+              "List webhooks for an integration", "Integrations", list=True),
+    RestRoute("POST", f"{API}/integrations/{{id}}/webhooks", "CreateWebhook",
+              "Register a webhook endpoint", "Integrations", status=201, body=True),
+    RestRoute("POST", f"{API}/integrations/{{id}}/webhooks/test", "TestWebhooks",
+              "Send a test webhook payload", "Integrations", body=True,
+              single_if="webhookId"),
     # Campaigns
     RestRoute("GET", f"{API}/campaigns", "Campaigns", "List marketing campaigns", "Campaigns",
               list=True, query=_CAMPAIGN_FILTERS),

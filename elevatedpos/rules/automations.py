@@ -3,10 +3,13 @@ and actions may say, and whether an event envelope meets the conditions."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from elevatedpos.errors import FieldError
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 # Every event the product writes to its outbox: what a rule may be triggered by.
 EVENT_TYPES = frozenset(
@@ -136,7 +139,7 @@ def check_conditions(conditions: Sequence[dict[str, Any]]) -> list[FieldError]:
 
 
 def check_actions(actions: Sequence[dict[str, Any]]) -> list[FieldError]:
-    """Actions `{type, params}`; `send_webhook` is refused: webhooks are not delivered yet."""
+    """Actions `{type, params}` (that a webhook id names a webhook is the caller's check)."""
     if not actions:
         return [FieldError("actions", "actions needs at least one action")]
     if len(actions) > MAX_ACTIONS:
@@ -171,13 +174,11 @@ def check_actions(actions: Sequence[dict[str, Any]]) -> list[FieldError]:
                     )
                 )
         elif kind == "send_webhook":
-            errors.append(
-                FieldError(
-                    f"{at}.params.webhookId",
-                    f"{at}.params.webhookId names no webhook: this server does not deliver"
-                    " webhooks yet",
+            webhook_id = params.get("webhookId")
+            if not isinstance(webhook_id, str) or not _UUID.match(webhook_id):
+                errors.append(
+                    FieldError(f"{at}.params.webhookId", f"{at}.params.webhookId must be an id")
                 )
-            )
     return errors
 
 

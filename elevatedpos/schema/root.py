@@ -29,6 +29,7 @@ from elevatedpos.resolvers.automations import AutomationsMutation, AutomationsQu
 from elevatedpos.resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
 from elevatedpos.resolvers.customers import CustomersMutation, CustomersQuery
+from elevatedpos.resolvers.integrations import IntegrationsMutation, IntegrationsQuery
 from elevatedpos.resolvers.inventory import InventoryMutation, InventoryQuery
 from elevatedpos.resolvers.loyalty import LoyaltyMutation, LoyaltyQuery
 from elevatedpos.resolvers.node import NodeQuery
@@ -55,6 +56,7 @@ Query = merge_types(
         CampaignsQuery,
         LoyaltyQuery,
         AutomationsQuery,
+        IntegrationsQuery,
         OrdersQuery,
     ),
 )
@@ -69,6 +71,7 @@ Mutation = merge_types(
         CampaignsMutation,
         LoyaltyMutation,
         AutomationsMutation,
+        IntegrationsMutation,
         OrdersMutation,
     ),
 )

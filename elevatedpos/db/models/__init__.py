@@ -15,6 +15,12 @@ from elevatedpos.db.models.catalog import (
     Variant,
 )
 from elevatedpos.db.models.customers import Customer
+from elevatedpos.db.models.integrations import (
+    Integration,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from elevatedpos.db.models.inventory import InventoryLevel, InventoryMovement
 from elevatedpos.db.models.loyalty import LoyaltyMember, LoyaltyProgram, LoyaltyTransaction
 from elevatedpos.db.models.orgs import Location, Org, User
@@ -41,6 +47,7 @@ __all__ = [
     "Customer",
     "IdempotencyRecord",
     "InstanceKey",
+    "Integration",
     "InventoryLevel",
     "InventoryMovement",
     "Location",
@@ -65,4 +72,7 @@ __all__ = [
     "Refund",
     "User",
     "Variant",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]
