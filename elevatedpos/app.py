@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from elevatedpos.errors import KINDS_BY_CODE, DomainError
@@ -160,6 +160,7 @@ def create_app(
         Route("/docs/assets/{name}", docs_asset, methods=["GET"]),
         Route("/api/v1/openapi.json", _openapi, methods=["GET"]),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
         *_rest_routes(executor),
     ]
     app = Starlette(

@@ -20,6 +20,7 @@ from elevatedpos.auth.tokens import TokenIssuer
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import InstanceKey, Org, User
 from elevatedpos.db.scoping import get_in_org
+from elevatedpos.events.bus import EventBus
 from elevatedpos.events.relay import OutboxRelay
 from elevatedpos.ratelimit import MemoryStore, RateLimitStore, RedisStore, plan_limits
 from elevatedpos.settings import Settings
@@ -102,6 +103,8 @@ class Runtime:
         self._users: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, User]] = {}
         # Runs automations on committed events and marks them published (events/relay.py).
         self.relay: OutboxRelay | None = None
+        # Committed events to GraphQL subscribers, across workers through Redis (events/bus.py).
+        self.bus = EventBus(self.db, self.redis)
 
     async def start(self) -> None:
         secret = self.settings.jwt_secret or await instance_secret(self.db, JWT_KEY_NAME)
@@ -110,9 +113,11 @@ class Runtime:
             secret, s.jwt_issuer, s.jwt_audience, s.access_token_ttl, s.refresh_token_ttl
         )
         if self.relay is None:
+            self.bus.start()
             self.relay = OutboxRelay(
                 self.settings.database_url,
                 allow_private=self.settings.allow_private_webhook_targets,
+                bus=self.bus,
             )
             self.relay.start()
         if self.revocations is not None:
@@ -126,6 +131,7 @@ class Runtime:
         if self.relay is not None:
             await self.relay.stop()
             self.relay = None
+            await self.bus.stop()
         if self.revocations is not None:
             await self.revocations.stop()
         await self.limiter.close()

@@ -106,8 +106,9 @@ async def _webhook_errors(
     """`send_webhook` actions must name a webhook of the org."""
     errors = []
     for i, a in enumerate(actions):
-        if a["type"] == "send_webhook":
-            webhook_id = (a.get("params") or {}).get("webhookId")
+        params = a.get("params")
+        if a["type"] == "send_webhook" and isinstance(params, dict):
+            webhook_id = params.get("webhookId")
             if await webhook_in_org(session, org_id, webhook_id) is None:
                 field_name = f"actions.{i}.params.webhookId"
                 errors.append(FieldError(field_name, f"{field_name} names no webhook of your org"))

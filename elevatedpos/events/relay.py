@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import OutboxEvent
 from elevatedpos.db.types import utcnow
+from elevatedpos.events.bus import EventBus
 from elevatedpos.events.outbox import envelope
 from elevatedpos.events.webhooks import deliver_due
 
@@ -34,9 +35,12 @@ BATCH = 50
 
 
 class OutboxRelay:
-    def __init__(self, database_url: str, *, allow_private: bool = False) -> None:
+    def __init__(
+        self, database_url: str, *, allow_private: bool = False, bus: EventBus | None = None
+    ) -> None:
         self.db = Database(database_url, pool="small")
         self.allow_private = allow_private  # webhooks to private addresses (tests, labs)
+        self.bus = bus  # told of each published batch (GraphQL subscriptions)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -123,4 +127,6 @@ class OutboxRelay:
                 .where(t.c.id.in_([e.id for e in events]))
                 .values(published_at=now or utcnow())
             )
+        if self.bus is not None:
+            await self.bus.announce([(str(e.id), str(e.org_id), e.type) for e in events])
         return len(events)

@@ -23,6 +23,9 @@ class Context:
     request_id: str | None = None
     client_ip: str = "unknown"
     rate_limit_headers: dict[str, str] | None = None
+    # What a websocket client sent with `connection_init` (its token, as browsers cannot set
+    # an Authorization header on a websocket).
+    connection_params: dict[str, Any] | None = None
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
 
     @property

@@ -29,6 +29,7 @@ from elevatedpos.resolvers.automations import AutomationsMutation, AutomationsQu
 from elevatedpos.resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from elevatedpos.resolvers.catalog import CatalogMutation, CatalogQuery
 from elevatedpos.resolvers.customers import CustomersMutation, CustomersQuery
+from elevatedpos.resolvers.events import EventsSubscription
 from elevatedpos.resolvers.integrations import IntegrationsMutation, IntegrationsQuery
 from elevatedpos.resolvers.inventory import InventoryMutation, InventoryQuery
 from elevatedpos.resolvers.loyalty import LoyaltyMutation, LoyaltyQuery
@@ -248,6 +249,7 @@ class ElevatedSchema(strawberry.Schema):
 schema = ElevatedSchema(
     query=Query,
     mutation=Mutation,
+    subscription=EventsSubscription,
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     extensions=[
         lambda: ParserCache(maxsize=512),  # the LRU caches are module-wide, shared by requests

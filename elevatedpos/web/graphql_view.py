@@ -13,15 +13,19 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult as StrawberryResult
+from strawberry.types.unset import UNSET
 
+from elevatedpos.auth.sessions import authenticate
 from elevatedpos.errors import (
     BAD_REQUEST,
     METHOD_NOT_ALLOWED,
     UNSUPPORTED_MEDIA_TYPE,
     DomainError,
     ErrorKind,
+    Unauthorized,
 )
 from elevatedpos.executor import COMPILED_EXECUTOR, PLANS, VALIDATED
 from elevatedpos.rest_compat import idempotency
@@ -237,6 +241,22 @@ class GraphQLApp(GraphQL[Context, None]):
             client_ip=client.host if client else "unknown",
             rate_limit_headers=st.get("rate_limit_headers"),
         )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """A websocket is authenticated by its `Authorization: Bearer` header (checked by the
+        middleware) or by `{"Authorization": "Bearer <token>"}` in `connection_init`;
+        without either, or with a bad token, the connection is closed (4403)."""
+        if context.principal is None:
+            params = context.connection_params or {}
+            raw = params.get("Authorization") or params.get("authorization")
+            scheme, _, token = str(raw or "").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ConnectionRejectionError()
+            try:
+                context.principal = await authenticate(self.runtime, token.strip())
+            except Unauthorized as exc:
+                raise ConnectionRejectionError() from exc
+        return UNSET
 
     async def process_result(
         self, request: Request | WebSocket, result: StrawberryResult | Any

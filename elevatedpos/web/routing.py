@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.routing import BaseRoute, Route, Router, get_route_path
+from starlette.routing import BaseRoute, Route, Router, WebSocketRoute, get_route_path
 from starlette.types import Receive, Scope, Send
 
 
@@ -22,7 +22,8 @@ def static_routes(routes: Sequence[BaseRoute]) -> dict[str, Route]:
     for i, route in enumerate(routes):
         if not isinstance(route, Route) or route.param_convertors:
             continue
-        earlier = routes[:i]
+        # Websocket routes never answer HTTP, so they cannot shadow a path.
+        earlier = [r for r in routes[:i] if not isinstance(r, WebSocketRoute)]
         if any(not isinstance(r, Route) or r.path_regex.match(route.path) for r in earlier):
             continue
         found.setdefault(route.path, route)
