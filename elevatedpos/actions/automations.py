@@ -198,63 +198,44 @@ async def delete_automation(db: Database, org_id: uuid.UUID, raw_id: Any) -> Aut
 # --- running them ------------------------------------------------------------------------
 
 
-def _caused(
-    session: AsyncSession, org_id: uuid.UUID, kind: str, data: dict, rule: Automation
-) -> None:
-    event = new_event(org_id, kind, data)
-    event.caused_by = rule.id
-    session.add(event)
-
-
 async def _customer(
-    session: AsyncSession, org_id: uuid.UUID, envelope: dict[str, Any]
-) -> Customer | str | None:
-    """The event's customer; None when the event names none; an error text when it names
-    one the org does not have."""
+    session: AsyncSession, rule: Automation, envelope: dict[str, Any], kind: str
+) -> Customer | ActionOutcome:
+    """The event's customer, or the outcome of an action that has none: `skipped` when the
+    event names none, `failed` when it names one the org does not have."""
     raw = customer_of(envelope)
     if raw is None:
-        return None
-    customer = await get_in_org(session, Customer, raw, org_id)
-    return customer if customer is not None else f"no customer {raw} in your org"
+        return ActionOutcome(kind, "skipped", "the event names no customer")
+    customer = await get_in_org(session, Customer, raw, rule.org_id)
+    if customer is None:
+        return ActionOutcome(kind, "failed", f"no customer {raw} in your org")
+    return customer
 
 
 async def _accrue(
     session: AsyncSession, rule: Automation, envelope: dict[str, Any], params: dict[str, Any]
 ) -> ActionOutcome:
-    customer = await _customer(session, rule.org_id, envelope)
-    if customer is None:
-        return ActionOutcome("accrue_points", "skipped", "the event names no customer")
-    if isinstance(customer, str):
-        return ActionOutcome("accrue_points", "failed", customer)
+    customer = await _customer(session, rule, envelope, "accrue_points")
+    if isinstance(customer, ActionOutcome):
+        return customer
     program = await loyalty.active_program(session, rule.org_id)
     if program is None:
         return ActionOutcome("accrue_points", "skipped", "your org has no active loyalty program")
-    points = int(params["points"])
-    after = await loyalty.add_points(session, program, customer.id, points)
-    if after is None:
+    member = await loyalty.credit(
+        session, program, customer.id, int(params["points"]),
+        reason=f"automation {rule.name}"[:200], caused_by=rule.id,
+    )  # fmt: skip
+    if member is None:
         return ActionOutcome("accrue_points", "failed", "the balance would pass its largest")
-    balance, lifetime = after
-    reason = f"automation {rule.name}"[:200]
-    loyalty.audit(session, program, customer.id, "accrue", points, balance, reason=reason)
-    member = loyalty.member_of(program, customer.id, balance, lifetime)
-    _caused(
-        session,
-        rule.org_id,
-        "loyalty.points_accrued",
-        {**member.payload(), "points": points, "reason": reason, "orderId": None},
-        rule,
-    )
     return ActionOutcome("accrue_points", "ok")
 
 
 async def _tag(
     session: AsyncSession, rule: Automation, envelope: dict[str, Any], params: dict[str, Any]
 ) -> ActionOutcome:
-    customer = await _customer(session, rule.org_id, envelope)
-    if customer is None:
-        return ActionOutcome("tag_customer", "skipped", "the event names no customer")
-    if isinstance(customer, str):
-        return ActionOutcome("tag_customer", "failed", customer)
+    customer = await _customer(session, rule, envelope, "tag_customer")
+    if isinstance(customer, ActionOutcome):
+        return customer
     tag = str(params["tag"])
     if tag.lower() in {t.lower() for t in customer.tags}:
         return ActionOutcome("tag_customer", "ok", "already tagged")
@@ -263,7 +244,9 @@ async def _tag(
     customer.tags = [*customer.tags, tag]
     customer.updated_at = utcnow()
     await session.flush()
-    _caused(session, rule.org_id, "customer.updated", customer_payload(customer), rule)
+    event = new_event(rule.org_id, "customer.updated", customer_payload(customer))
+    event.caused_by = rule.id
+    session.add(event)
     return ActionOutcome("tag_customer", "ok")
 
 

@@ -121,23 +121,28 @@ async def webhook_in_org(session: AsyncSession, org_id: uuid.UUID, raw_id: Any) 
 
 
 def queue(
-    session: AsyncSession, hook: Webhook, event_id: uuid.UUID, envelope: dict[str, Any]
-) -> None:
+    session: AsyncSession,
+    hook: Webhook,
+    event_id: uuid.UUID,
+    envelope: dict[str, Any],
+    delivery_id: uuid.UUID | None = None,
+) -> WebhookDelivery:
     """A pending delivery of `envelope` to `hook`, sent after the transaction commits."""
-    session.add(
-        WebhookDelivery(
-            id=uuid.uuid4(),
-            org_id=hook.org_id,
-            webhook_id=hook.id,
-            event_id=event_id,
-            event_type=str(envelope["type"]),
-            envelope=envelope,
-            status="pending",
-            attempts=0,
-            next_attempt_at=utcnow(),
-            created_at=utcnow(),
-        )
+    now = utcnow()
+    row = WebhookDelivery(
+        id=delivery_id or uuid.uuid4(),
+        org_id=hook.org_id,
+        webhook_id=hook.id,
+        event_id=event_id,
+        event_type=str(envelope["type"]),
+        envelope=envelope,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
+    session.add(row)
+    return row
 
 
 async def active_webhooks(
@@ -200,19 +205,7 @@ async def test_webhooks(
             hook.url, hook.secret, envelope, allow_private=allow_private, delivery_id=delivery_id
         )
         async with db.write() as session:
-            row = WebhookDelivery(
-                id=delivery_id,
-                org_id=org_id,
-                webhook_id=hook.id,
-                event_id=event_id,
-                event_type=TEST_EVENT,
-                envelope=envelope,
-                status="pending",
-                attempts=0,
-                next_attempt_at=utcnow(),
-                created_at=utcnow(),
-            )
-            session.add(row)
+            row = queue(session, hook, event_id, envelope, delivery_id)
             await session.flush()
             status, values = delivery.record(session, row, attempt, retry=False)
             for attr, value in values.items():

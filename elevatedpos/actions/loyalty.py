@@ -28,7 +28,7 @@ from elevatedpos.db.models import (
 from elevatedpos.db.scoping import get_in_org, parse_uuid, require_in_org
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import Conflict, FieldError, NotFound, ValidationFailed
-from elevatedpos.events.outbox import record_event
+from elevatedpos.events.outbox import new_event, record_event
 from elevatedpos.rules.loyalty import (
     MAX_ACCRUAL,
     MAX_POINTS,
@@ -251,6 +251,44 @@ def audit(
     )
 
 
+async def credit(
+    session: AsyncSession,
+    program: LoyaltyProgram,
+    customer_id: uuid.UUID,
+    points: int,
+    *,
+    reason: str,
+    order_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    caused_by: uuid.UUID | None = None,
+) -> Member | None:
+    """Accrue points with their audit row and `loyalty.points_accrued` (caused by an
+    automation when `caused_by`): the member after, or None when the balance would pass
+    the largest there is (nothing written)."""
+    after = await add_points(session, program, customer_id, points)
+    if after is None:
+        return None
+    balance, lifetime = after
+    audit(
+        session, program, customer_id, "accrue", points, balance,
+        reason=reason, order_id=order_id, user_id=user_id,
+    )  # fmt: skip
+    member = member_of(program, customer_id, balance, lifetime)
+    event = new_event(
+        program.org_id,
+        "loyalty.points_accrued",
+        {
+            **member.payload(),
+            "points": points,
+            "reason": reason,
+            "orderId": str(order_id) if order_id else None,
+        },
+    )
+    event.caused_by = caused_by
+    session.add(event)
+    return member
+
+
 async def accrue_points(
     db: Database, org_id: uuid.UUID, user_id: uuid.UUID | None, data: Any
 ) -> Member:
@@ -264,22 +302,11 @@ async def accrue_points(
     async with db.write() as session:
         customer_id = await _customer_id(session, org_id, data.customer_id)
         program = await _program_for_change(session, org_id, data.program_id)
-        after = await add_points(session, program, customer_id, data.points)
-        if after is None:
-            raise Conflict("The customer's points would pass the largest balance there is")
-        balance, lifetime = after
-        reason = data.reason.strip()
-        audit(
-            session, program, customer_id, "accrue", data.points, balance,
-            reason=reason, user_id=user_id,
-        )  # fmt: skip
-        member = member_of(program, customer_id, balance, lifetime)
-        record_event(
-            session,
-            org_id,
-            "loyalty.points_accrued",
-            {**member.payload(), "points": data.points, "reason": reason, "orderId": None},
+        member = await credit(
+            session, program, customer_id, data.points, reason=data.reason.strip(), user_id=user_id
         )
+        if member is None:
+            raise Conflict("The customer's points would pass the largest balance there is")
     return member
 
 
@@ -339,23 +366,11 @@ async def accrue_for_order(
     points = order_points(order.total, program.points_per_dollar)
     if points <= 0:
         return None
-    after = await add_points(session, program, order.customer_id, points)
-    if after is None:  # at the largest balance there is: the order completes all the same
-        return None
-    balance, lifetime = after
-    reason = f"order {order.number}"
-    audit(
-        session, program, order.customer_id, "accrue", points, balance,
-        reason=reason, order_id=order.id, user_id=user_id,
+    # None at the largest balance there is: the order completes all the same.
+    return await credit(
+        session, program, order.customer_id, points,
+        reason=f"order {order.number}", order_id=order.id, user_id=user_id,
     )  # fmt: skip
-    member = member_of(program, order.customer_id, balance, lifetime)
-    record_event(
-        session,
-        order.org_id,
-        "loyalty.points_accrued",
-        {**member.payload(), "points": points, "reason": reason, "orderId": str(order.id)},
-    )
-    return member
 
 
 async def loyalty_member(
