@@ -256,6 +256,24 @@ async def test_the_test_endpoint_sends_now(client, runtime, tenant: Tenant, rece
     assert (await deliveries(runtime, first["id"]))[0] == ("delivered", 1)
 
 
+async def test_a_delivery_goes_to_the_address_that_was_checked(client, tenant: Tenant, receiver):
+    """The host is resolved once, checked, and connected to by that address; the request
+    still names the host."""
+    integration = await install(client, tenant)
+    port = receiver.url.split(":")[2].split("/")[0]
+    hook = await register(
+        client, tenant, integration["id"], f"http://localhost:{port}/hooks", ["*"]
+    )
+    response = await client.post(
+        f"{INTEGRATIONS}/{integration['id']}/webhooks/test",
+        json={"webhookId": hook["id"]},
+        headers=tenant.headers,
+    )
+    assert response.json()["data"]["status"] == "delivered", response.text
+    [(headers, _)] = receiver.received
+    assert headers["host"] == f"localhost:{port}"
+
+
 async def test_private_addresses_are_refused_by_default(client, runtime, tenant: Tenant):
     integration = await install(client, tenant)
     hook = await register(client, tenant, integration["id"], "http://127.0.0.1:9/x", ["*"])

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -46,17 +46,29 @@ class Attempt:
         return self.response_status is not None and 200 <= self.response_status < 300
 
 
-async def _refused_address(url: str) -> str | None:
-    """Why `url`'s host may not be called (it resolves to a private address), or None."""
+async def _address(url: str, *, allow_private: bool) -> tuple[str | None, str | None]:
+    """The address to connect to for `url`'s host, or why there is none: it does not
+    resolve, or (unless allowed) it resolves to a private address."""
     host = urlsplit(url).hostname or ""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError as exc:
-        return f"cannot resolve {host}: {exc.strerror or exc}"
-    private = sorted({str(info[4][0]) for info in infos if not is_public_address(info[4][0])})
-    if private:
-        return f"refused: {host} resolves to a private address ({', '.join(private)})"
-    return None
+        return None, f"cannot resolve {host}: {exc.strerror or exc}"
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    private = sorted(a for a in addresses if not is_public_address(a))
+    if private and not allow_private:
+        return None, f"refused: {host} resolves to a private address ({', '.join(private)})"
+    ipv4 = [a for a in addresses if ":" not in a]
+    return (ipv4 or addresses)[0], None
+
+
+def _pinned(url: str, address: str) -> str:
+    """`url` with its host replaced by the address that was checked, so the connection goes
+    where the check looked (no second lookup a DNS answer could change in between)."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 async def send(
@@ -64,19 +76,26 @@ async def send(
 ) -> Attempt:
     """POST the signed envelope once; the receiver's status, or what went wrong."""
     started = time.perf_counter()
-    if not allow_private and (refused := await _refused_address(url)):
+    address, refused = await _address(url, allow_private=allow_private)
+    if address is None:
         return Attempt(None, refused, 0)
+    parts = urlsplit(url)
     body = orjson.dumps(envelope)
     headers = {
+        "Host": parts.netloc,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: signature(secret, int(time.time()), body),
         "X-ElevatedPOS-Event": str(envelope.get("type")),
         "X-ElevatedPOS-Delivery": str(delivery_id),
     }
+    # TLS still names and verifies the host itself.
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
-            response = await client.post(url, content=body, headers=headers)
+            response = await client.post(
+                _pinned(url, address), content=body, headers=headers, extensions=extensions
+            )
     except httpx.HTTPError as exc:
         elapsed = int((time.perf_counter() - started) * 1000)
         return Attempt(None, f"{type(exc).__name__}: {exc}"[:500], elapsed)
