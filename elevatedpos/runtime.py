@@ -118,6 +118,7 @@ class Runtime:
                 self.settings.database_url,
                 allow_private=self.settings.allow_private_webhook_targets,
                 bus=self.bus,
+                retention_days=self.settings.event_retention_days,
             )
             self.relay.start()
         if self.revocations is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./elevatedpos.db"
 
@@ -23,6 +24,15 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def _positive_int(env: Any, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of days, 1 or more (got {raw!r})")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -36,6 +46,9 @@ class Settings:
     login_failures_per_minute: int = 10
     plan_cache_seconds: float = 30.0
     idempotency_wait_seconds: float = 10.0
+    # Published events, finished webhook deliveries and automation runs older than this are
+    # deleted by the outbox relay (stock movements and points transactions are kept).
+    event_retention_days: int = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -49,6 +62,7 @@ class Settings:
             "redis_url": env.get("REDIS_URL") or None,
             "jwt_secret": env.get("JWT_SECRET") or None,
             "allow_private_webhook_targets": _truthy(env.get("ALLOW_PRIVATE_WEBHOOK_TARGETS")),
+            "event_retention_days": _positive_int(env, "EVENT_RETENTION_DAYS", 30),
         }
         values.update(overrides)
         if isinstance(values.get("database_url"), str):

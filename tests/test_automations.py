@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from elevatedpos.db.models import AutomationRun, OutboxEvent
 from tests.conftest import Tenant, gql
@@ -358,3 +358,54 @@ async def test_relays_of_several_workers_run_each_event_once(client, runtime, te
             )
         ).all()
     assert len(per_event) == before + 40 and {n for _, n in per_event} == {1}
+
+
+async def test_the_relay_prunes_what_is_past_its_retention(client, runtime, tenant: Tenant):
+    """Published events, finished deliveries and runs older than the retention go; pending
+    ones, and recent ones, stay."""
+    from datetime import timedelta
+
+    from elevatedpos.db.types import utcnow
+    from elevatedpos.events.outbox import new_event
+    from elevatedpos.events.relay import OutboxRelay
+
+    rule = await create(
+        client,
+        tenant,
+        {"name": "Welcome", "trigger": "customer.created",
+         "actions": [{"type": "tag_customer", "params": {"tag": "new"}}]},
+    )  # fmt: skip
+    await new_customer(client, tenant)
+
+    async def settled() -> bool:
+        return await all_published(runtime, tenant)
+
+    await eventually(settled)
+    long_ago = utcnow() - timedelta(days=31)
+    async with runtime.db.write() as session:
+        pending = new_event(tenant.org_id, "product.created", {"id": "x"})
+        pending.created_at = long_ago
+        session.add(pending)  # old but never published: kept
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.org_id == tenant.org_id, OutboxEvent.type == "customer.created")
+            .values(published_at=long_ago)
+        )
+        await session.execute(
+            update(AutomationRun)
+            .where(AutomationRun.automation_id == uuid.UUID(rule["id"]))
+            .values(created_at=long_ago)
+        )
+    relay = OutboxRelay(runtime.settings.database_url, retention_days=30)
+    try:
+        assert await relay.prune() >= 2
+    finally:
+        await relay.stop()
+    async with runtime.db.read() as session:
+        kinds = (
+            await session.scalars(
+                select(OutboxEvent.type).where(OutboxEvent.org_id == tenant.org_id)
+            )
+        ).all()
+    assert "customer.created" not in kinds and "product.created" in kinds
+    assert await runs_of(runtime, rule["id"]) == []

@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import OutboxEvent
@@ -31,14 +32,24 @@ from elevatedpos.events.webhooks import deliver_due
 
 log = logging.getLogger("elevatedpos.relay")
 POLL_SECONDS = 0.25
+PRUNE_FIRST_SECONDS = 60.0
+PRUNE_EVERY_SECONDS = 300.0
+PRUNE_BATCH = 1000
 BATCH = 50
 
 
 class OutboxRelay:
     def __init__(
-        self, database_url: str, *, allow_private: bool = False, bus: EventBus | None = None
+        self,
+        database_url: str,
+        *,
+        allow_private: bool = False,
+        bus: EventBus | None = None,
+        retention_days: int = 30,
     ) -> None:
         self.db = Database(database_url, pool="small")
+        self.retention = timedelta(days=retention_days)
+        self._next_prune = time.monotonic() + PRUNE_FIRST_SECONDS
         self.allow_private = allow_private  # webhooks to private addresses (tests, labs)
         self.bus = bus  # told of each published batch (GraphQL subscriptions)
         self._task: asyncio.Task[None] | None = None
@@ -60,6 +71,9 @@ class OutboxRelay:
             try:
                 published = await self.publish_pending()
                 published += await deliver_due(self.db, allow_private=self.allow_private)
+                if time.monotonic() >= self._next_prune:
+                    self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                    await self.prune()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bad spell (the database restarting) is retried
@@ -130,3 +144,24 @@ class OutboxRelay:
         if self.bus is not None:
             await self.bus.announce([(str(e.id), str(e.org_id), e.type) for e in events])
         return len(events)
+
+    async def prune(self, now: datetime | None = None) -> int:
+        """Delete what is older than the retention: published events, delivered or failed
+        webhook deliveries (their attempts with them), automation runs. A batch of each per
+        call, so a backlog is worked off over several passes; how many rows went."""
+        from elevatedpos.db.models import AutomationRun, WebhookDelivery
+
+        cutoff = (now or utcnow()) - self.retention
+        e, d, r = OutboxEvent.__table__, WebhookDelivery.__table__, AutomationRun.__table__
+        old = (
+            (e, (e.c.published_at.is_not(None)) & (e.c.published_at < cutoff)),
+            (d, (d.c.status != "pending") & (d.c.created_at < cutoff)),
+            (r, r.c.created_at < cutoff),
+        )
+        removed = 0
+        for table, condition in old:
+            batch = select(table.c.id).where(condition).limit(PRUNE_BATCH).scalar_subquery()
+            async with self.db.write() as session:
+                result = await session.execute(delete(table).where(table.c.id.in_(batch)))
+                removed += result.rowcount or 0
+        return removed
