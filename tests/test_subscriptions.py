@@ -198,3 +198,24 @@ async def test_with_redis_a_subscriber_hears_events_another_worker_published(
         await listener.stop()
         await redis_a.aclose()
         await redis_b.aclose()
+
+
+async def test_an_unknown_event_type_is_a_validation_error(app, tenant: Tenant):
+    socket = Socket(app)
+    assert (await socket.open())["type"] == "websocket.accept"
+    await socket.send(
+        {"type": "connection_init", "payload": {"Authorization": f"Bearer {tenant.access_token}"}}
+    )
+    assert (await socket.next_json())["type"] == "connection_ack"
+    await socket.send(
+        {"id": "1", "type": "subscribe",
+         "payload": {"query": SUBSCRIBE, "variables": {"types": ["order.eaten"]}}}
+    )  # fmt: skip
+    message = await socket.next_json()  # an execution error: a `next` carrying it
+    assert message["type"] == "next" and message["payload"]["data"] is None, message
+    [error] = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "VALIDATION" and error["extensions"]["status"] == 422
+    assert error["extensions"]["errors"] == [
+        {"field": "types", "message": "types names no event type: order.eaten"}
+    ]
+    await socket.close()

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.scalars import JSON
 
+from elevatedpos.errors import FieldError, ValidationFailed
 from elevatedpos.rules.automations import EVENT_TYPES
 from elevatedpos.schema.context import Info
 
@@ -53,7 +54,9 @@ class EventsSubscription:
         if types:
             unknown = sorted(set(types) - EVENT_TYPES)
             if unknown:
-                raise ValueError(f"Unknown event types: {', '.join(unknown)}")
+                raise ValidationFailed(
+                    [FieldError("types", f"types names no event type: {', '.join(unknown)}")]
+                )
         bus = ctx.runtime.bus
         subscriber = bus.subscribe(principal.org_id, types)
         try:
