@@ -18,6 +18,11 @@ API = "/api/v1"
 AUTOMATIONS = f"{API}/automations"
 TRIGGER = f"{AUTOMATIONS}/trigger"
 
+WELCOME = {
+    "name": "Welcome",
+    "trigger": "customer.created",
+    "actions": [{"type": "tag_customer", "params": {"tag": "new"}}],
+}
 BIG_ORDER = {
     "name": "Big spenders",
     "trigger": "order.completed",
@@ -56,6 +61,15 @@ async def all_published(runtime, tenant: Tenant) -> bool:
             .where(OutboxEvent.org_id == tenant.org_id, OutboxEvent.published_at.is_(None))
         )
     return waiting == 0
+
+
+async def settle(runtime, tenant: Tenant, seconds: float = 15.0) -> None:
+    """Until the relay has published every event of the tenant's org."""
+
+    async def published() -> bool:
+        return await all_published(runtime, tenant)
+
+    await eventually(published, seconds)
 
 
 async def runs_of(runtime, automation_id: str) -> list[tuple[bool, bool, list[str]]]:
@@ -224,10 +238,7 @@ async def test_real_events_run_rules_once_through_the_relay(client, runtime, ten
     await sell_and_complete(2)  # 25.00: the rule matches
     await sell_and_complete(1)  # 12.50: it does not
 
-    async def settled() -> bool:
-        return await all_published(runtime, tenant)
-
-    await eventually(settled)
+    await settle(runtime, tenant)
     # 25 + 12 points for the orders themselves, 25 from the rule, once
     assert (await member(client, tenant, customer))["pointsBalance"] == 25 + 12 + 25
     assert await customer_tags(client, tenant, customer) == ["big spender"]
@@ -242,12 +253,7 @@ async def test_real_events_run_rules_once_through_the_relay(client, runtime, ten
 async def test_what_a_rule_does_sets_off_no_rule(client, runtime, tenant: Tenant):
     """A tag written by a rule is a customer.updated event that no rule runs on; the same
     change made by a person runs them."""
-    await create(
-        client,
-        tenant,
-        {"name": "Welcome", "trigger": "customer.created",
-         "actions": [{"type": "tag_customer", "params": {"tag": "new"}}]},
-    )  # fmt: skip
+    await create(client, tenant, WELCOME)
     loop = await create(
         client,
         tenant,
@@ -256,17 +262,14 @@ async def test_what_a_rule_does_sets_off_no_rule(client, runtime, tenant: Tenant
     )  # fmt: skip
     customer = await new_customer(client, tenant)
 
-    async def settled() -> bool:
-        return await all_published(runtime, tenant)
-
-    await eventually(settled)
+    await settle(runtime, tenant)
     assert await customer_tags(client, tenant, customer) == ["new"]
     assert await runs_of(runtime, loop["id"]) == []
     edited = await client.patch(
         f"{API}/customers/{customer}", json={"firstName": "Grace"}, headers=tenant.headers
     )
     assert edited.status_code == 200, edited.text
-    await eventually(settled)
+    await settle(runtime, tenant)
     assert await customer_tags(client, tenant, customer) == ["new", "seen"]
     assert await runs_of(runtime, loop["id"]) == [(False, True, ["ok"])]
 
@@ -326,18 +329,10 @@ async def test_relays_of_several_workers_run_each_event_once(client, runtime, te
     from elevatedpos.events.outbox import new_event
     from elevatedpos.events.relay import OutboxRelay
 
-    rule = await create(
-        client,
-        tenant,
-        {"name": "Welcome", "trigger": "customer.created",
-         "actions": [{"type": "tag_customer", "params": {"tag": "new"}}]},
-    )  # fmt: skip
+    rule = await create(client, tenant, WELCOME)
     customer = await new_customer(client, tenant)
 
-    async def settled() -> bool:
-        return await all_published(runtime, tenant)
-
-    await eventually(settled)
+    await settle(runtime, tenant)
     before = len(await runs_of(runtime, rule["id"]))
     relays = [OutboxRelay(runtime.settings.database_url) for _ in range(3)]
     try:
@@ -345,7 +340,7 @@ async def test_relays_of_several_workers_run_each_event_once(client, runtime, te
             for _ in range(40):
                 session.add(new_event(tenant.org_id, "customer.created", {"id": customer}))
         await asyncio.gather(*(relay.publish_pending() for relay in relays))
-        await eventually(settled)
+        await settle(runtime, tenant)
     finally:
         for relay in relays:
             await relay.stop()
@@ -369,18 +364,10 @@ async def test_the_relay_prunes_what_is_past_its_retention(client, runtime, tena
     from elevatedpos.events.outbox import new_event
     from elevatedpos.events.relay import OutboxRelay
 
-    rule = await create(
-        client,
-        tenant,
-        {"name": "Welcome", "trigger": "customer.created",
-         "actions": [{"type": "tag_customer", "params": {"tag": "new"}}]},
-    )  # fmt: skip
+    rule = await create(client, tenant, WELCOME)
     await new_customer(client, tenant)
 
-    async def settled() -> bool:
-        return await all_published(runtime, tenant)
-
-    await eventually(settled)
+    await settle(runtime, tenant)
     long_ago = utcnow() - timedelta(days=31)
     async with runtime.db.write() as session:
         pending = new_event(tenant.org_id, "product.created", {"id": "x"})

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from elevatedpos.db.models import OutboxEvent
 from tests.conftest import REDIS_URL, Tenant
-from tests.test_automations import all_published, eventually
+from tests.test_automations import settle
 from tests.test_loyalty import new_customer
 
 SUBSCRIBE = "subscription($types: [String!]) { events(types: $types) { type orgId data } }"
@@ -135,10 +135,7 @@ async def test_a_subscriber_hears_only_what_it_may_read(app, client, runtime, te
         session_id=uuid.UUID(claims["sid"]),
     )
 
-    async def settled() -> bool:
-        return await all_published(runtime, tenant)
-
-    await eventually(settled)  # the org's own start-up events are behind us
+    await settle(runtime, tenant)  # the org's own start-up events are behind us
     socket = await subscribed(
         app, dataclasses.replace(tenant, access_token=narrow), None, in_init=True
     )
@@ -173,10 +170,7 @@ async def test_with_redis_a_subscriber_hears_events_another_worker_published(
 
     customer = await new_customer(client, tenant)
 
-    async def settled() -> bool:
-        return await all_published(runtime, tenant)
-
-    await eventually(settled)
+    await settle(runtime, tenant)
     async with runtime.db.read() as session:
         event_id = await session.scalar(
             select(OutboxEvent.id).where(

@@ -22,9 +22,9 @@ from strawberry import UNSET
 
 from elevatedpos.actions import loyalty
 from elevatedpos.actions.customers import MAX_TAGS, customer_payload
-from elevatedpos.actions.integrations import queue, webhook_in_org
+from elevatedpos.actions.integrations import queue
 from elevatedpos.db.engine import Database
-from elevatedpos.db.models import Automation, AutomationRun, Customer
+from elevatedpos.db.models import Automation, AutomationRun, Customer, Webhook
 from elevatedpos.db.scoping import get_in_org, require_in_org
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import FieldError, ValidationFailed
@@ -63,17 +63,11 @@ class RuleRun:
 
 
 def _conditions(raw: Any) -> list[dict[str, Any]]:
-    return [
-        {"field": c.field, "op": c.op.value if hasattr(c.op, "value") else c.op, "value": c.value}
-        for c in raw or []
-    ]
+    return [{"field": c.field, "op": c.op.value, "value": c.value} for c in raw or []]
 
 
 def _actions(raw: Any) -> list[dict[str, Any]]:
-    return [
-        {"type": a.type.value if hasattr(a.type, "value") else a.type, "params": a.params or {}}
-        for a in raw or []
-    ]
+    return [{"type": a.type.value, "params": a.params or {}} for a in raw or []]
 
 
 def automation_payload(row: Automation) -> dict[str, Any]:
@@ -101,17 +95,22 @@ def _normalized_actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _webhook_errors(
-    session: AsyncSession, org_id: uuid.UUID, actions: list[dict[str, Any]]
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    actions: list[dict[str, Any]],
+    found: list[FieldError],
 ) -> list[FieldError]:
-    """`send_webhook` actions must name a webhook of the org."""
+    """`send_webhook` actions must name a webhook of the org (fields `found` already names
+    an error for are not named twice)."""
+    named = {e.field for e in found}
     errors = []
     for i, a in enumerate(actions):
         params = a.get("params")
-        if a["type"] == "send_webhook" and isinstance(params, dict):
-            webhook_id = params.get("webhookId")
-            if await webhook_in_org(session, org_id, webhook_id) is None:
-                field_name = f"actions.{i}.params.webhookId"
-                errors.append(FieldError(field_name, f"{field_name} names no webhook of your org"))
+        field_name = f"actions.{i}.params.webhookId"
+        if a["type"] != "send_webhook" or not isinstance(params, dict) or field_name in named:
+            continue
+        if await get_in_org(session, Webhook, params.get("webhookId"), org_id) is None:
+            errors.append(FieldError(field_name, f"{field_name} names no webhook of your org"))
     return errors
 
 
@@ -119,11 +118,8 @@ async def create_automation(db: Database, org_id: uuid.UUID, data: Any) -> Autom
     conditions, actions = _conditions(data.conditions), _actions(data.actions)
     errors = check_text(data.name, "name", max_length=MAX_NAME) + check_trigger(data.trigger)
     errors += check_conditions(conditions) + check_actions(actions)
-    named = {e.field for e in errors}
     async with db.read() as session:
-        errors += [
-            e for e in await _webhook_errors(session, org_id, actions) if e.field not in named
-        ]
+        errors += await _webhook_errors(session, org_id, actions, errors)
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -169,12 +165,7 @@ async def update_automation(
     async with db.write() as session:
         row = await require_in_org(session, Automation, raw_id, org_id, "automation", lock=True)
         if "actions" in changes:
-            named = {e.field for e in errors}
-            errors += [
-                e
-                for e in await _webhook_errors(session, org_id, changes["actions"])
-                if e.field not in named
-            ]
+            errors += await _webhook_errors(session, org_id, changes["actions"], errors)
         if errors:
             raise ValidationFailed(errors)
         check_version(row.version, expected_version)
@@ -253,7 +244,7 @@ async def _tag(
 async def _send(
     session: AsyncSession, rule: Automation, envelope: dict[str, Any], params: dict[str, Any]
 ) -> ActionOutcome:
-    hook = await webhook_in_org(session, rule.org_id, params.get("webhookId"))
+    hook = await get_in_org(session, Webhook, params.get("webhookId"), rule.org_id)
     if hook is None:
         return ActionOutcome("send_webhook", "failed", "the webhook no longer exists")
     if not hook.active:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import Integration, Webhook, WebhookDelivery
-from elevatedpos.db.scoping import get_in_org, parse_uuid, require_in_org
+from elevatedpos.db.scoping import get_in_org, require_in_org
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import FieldError, ValidationFailed
 from elevatedpos.events import webhooks as delivery
@@ -110,14 +110,6 @@ async def create_webhook(
         session.add(row)
         await session.flush()
     return Registered(row, secret)
-
-
-async def webhook_in_org(session: AsyncSession, org_id: uuid.UUID, raw_id: Any) -> Webhook | None:
-    if parse_uuid(raw_id) is None:
-        return None
-    return await session.scalar(
-        select(Webhook).where(Webhook.id == parse_uuid(raw_id), Webhook.org_id == org_id)
-    )
 
 
 def queue(

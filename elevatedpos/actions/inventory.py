@@ -276,10 +276,16 @@ async def transfer_inventory(
     return [changes["transfer_out"], changes["transfer_in"]], item.product
 
 
-_QUEUE_FOR_ITEMS = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0))"
-    " FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS queued"
-)
+def queue_sql(keys: str) -> str:
+    """The statement that queues on the advisory locks of `keys` (an SQL `text[]`
+    expression, the driver's parameter), taken in key order."""
+    return (
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0))"
+        f" FROM (SELECT unnest({keys}) AS k ORDER BY 1) AS queued"
+    )
+
+
+_QUEUE_FOR_ITEMS = text(queue_sql("CAST(:keys AS text[])"))
 
 
 @dataclass(frozen=True)

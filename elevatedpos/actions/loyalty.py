@@ -25,7 +25,7 @@ from elevatedpos.db.models import (
     LoyaltyTransaction,
     Order,
 )
-from elevatedpos.db.scoping import get_in_org, parse_uuid, require_in_org
+from elevatedpos.db.scoping import get_in_org, require_in_org
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import Conflict, FieldError, NotFound, ValidationFailed
 from elevatedpos.events.outbox import new_event, record_event
@@ -384,8 +384,6 @@ async def loyalty_member(
             if program is None:
                 raise NotFound("Your org has no active loyalty program")
         else:
-            if parse_uuid(raw_program_id) is None:
-                raise NotFound("loyalty program not found")
             program = await require_in_org(
                 session, LoyaltyProgram, raw_program_id, org_id, "loyalty program"
             )

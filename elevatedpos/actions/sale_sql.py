@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from elevatedpos.actions.inventory import queue_sql
 from elevatedpos.db.models import InventoryMovement, Order, OutboxEvent
 from elevatedpos.db.rows import DirectConnection
 
@@ -49,10 +50,7 @@ _MOVEMENT_COLUMNS, _MOVEMENT_VALUES = _select_list(
     InventoryMovement.__table__, {"balance_after": "u.on_hand"}
 )
 
-QUEUE_FOR_ITEMS = (
-    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0))"
-    " FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) AS queued"
-)
+QUEUE_FOR_ITEMS = queue_sql("$1::text[]")  # as change_stock_batch queues
 
 SALE = f"""
 WITH wanted AS (

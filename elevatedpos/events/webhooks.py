@@ -146,7 +146,7 @@ async def deliver_due(db: Database, *, allow_private: bool) -> int:
         .limit(BATCH)
     )
     async with db.reader() as connection:  # a cheap read first: no write lock when idle
-        if (await connection.execute(due.with_only_columns(d.c.id))).first() is None:
+        if (await connection.execute(due)).first() is None:
             return 0
     if not db.is_sqlite:
         due = due.with_for_update(skip_locked=True)
