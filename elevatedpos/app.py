@@ -25,6 +25,7 @@ from elevatedpos.runtime import Runtime
 from elevatedpos.schema.permissions import required_scope
 from elevatedpos.schema.root import schema
 from elevatedpos.settings import Settings
+from elevatedpos.web import oauth
 from elevatedpos.web.docs import docs_asset, docs_page
 from elevatedpos.web.graphql_view import GraphQLApp
 from elevatedpos.web.health import healthz, readyz
@@ -159,6 +160,8 @@ def create_app(
         Route("/docs", docs_page, methods=["GET"]),
         Route("/docs/assets/{name}", docs_asset, methods=["GET"]),
         Route("/api/v1/openapi.json", _openapi, methods=["GET"]),
+        Route("/api/v1/oauth/authorize", oauth.authorize, methods=["GET"]),
+        Route("/api/v1/oauth/token", oauth.token, methods=["POST"]),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
         *_rest_routes(executor),

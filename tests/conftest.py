@@ -100,12 +100,14 @@ def runtime(app: Starlette) -> Runtime:
     return app.state.runtime  # type: ignore[no-any-return]
 
 
-def new_client(application: Starlette, ip: str | None = None) -> httpx.AsyncClient:
+def new_client(
+    application: Starlette, ip: str | None = None, base_url: str = "http://testserver"
+) -> httpx.AsyncClient:
     """A client with its own source address, so per-IP limits of one test don't hit another."""
     n = next(_ips)
     address = ip or f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
     transport = httpx.ASGITransport(app=application, client=(address, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
 
 
 @pytest.fixture

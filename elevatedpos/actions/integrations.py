@@ -63,6 +63,10 @@ async def install_integration(db: Database, org_id: uuid.UUID, data: Any) -> Ins
             errors.append(
                 FieldError(f"redirectUris.{i}", f"redirectUris.{i} must be an http(s) URL")
             )
+        elif "#" in uri:  # RFC 6749 3.1.2: a redirection endpoint has no fragment
+            errors.append(
+                FieldError(f"redirectUris.{i}", f"redirectUris.{i} must not have a #fragment")
+            )
     if errors:
         raise ValidationFailed(errors)
     client_secret = secrets.token_urlsafe(32)

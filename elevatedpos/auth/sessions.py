@@ -121,6 +121,8 @@ async def refresh(rt: Runtime, refresh_token: str) -> IssuedTokens:
             raise Unauthorized("Session has ended")
         if auth_session.expires_at <= now:
             raise Unauthorized("Session has expired")
+        if auth_session.client_id is not None:
+            raise Unauthorized("A partner app's refresh token is exchanged at /api/v1/oauth/token")
         spent = await session.execute(
             update(RefreshToken)
             .where(
@@ -178,17 +180,22 @@ async def _session_active(rt: Runtime, session_id: uuid.UUID) -> bool:
     return bool(active)
 
 
-async def logout(rt: Runtime, principal: Principal) -> None:
-    """End the principal's session: its access and refresh tokens stop working everywhere."""
-    if principal.session_id is None:
-        return
-    await _mark_revoked(rt, principal.session_id)
+async def revoke_sessions(rt: Runtime, session_ids: list[uuid.UUID], reason: str) -> None:
+    """End sessions everywhere: every worker is told before the database says it."""
+    for session_id in session_ids:
+        await _mark_revoked(rt, session_id)
     async with rt.db.write() as session:
         await session.execute(
             update(AuthSession)
-            .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoked_reason="logout")
+            .where(AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason)
         )
+
+
+async def logout(rt: Runtime, principal: Principal) -> None:
+    """End the principal's session: its access and refresh tokens stop working everywhere."""
+    if principal.session_id is not None:
+        await revoke_sessions(rt, [principal.session_id], "logout")
 
 
 def _principal(rt: Runtime, token: str) -> Principal:

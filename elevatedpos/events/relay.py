@@ -147,16 +147,18 @@ class OutboxRelay:
 
     async def prune(self, now: datetime | None = None) -> int:
         """Delete what is older than the retention: published events, delivered or failed
-        webhook deliveries (their attempts with them), automation runs. A batch of each per
-        call, so a backlog is worked off over several passes; how many rows went."""
-        from elevatedpos.db.models import AutomationRun, WebhookDelivery
+        webhook deliveries (their attempts with them), automation runs, OAuth codes. A batch
+        of each per call, so a backlog is worked off over several passes; how many rows went."""
+        from elevatedpos.db.models import AutomationRun, OAuthCode, WebhookDelivery
 
         cutoff = (now or utcnow()) - self.retention
         e, d, r = OutboxEvent.__table__, WebhookDelivery.__table__, AutomationRun.__table__
+        c = OAuthCode.__table__
         old = (
             (e, (e.c.published_at.is_not(None)) & (e.c.published_at < cutoff)),
             (d, (d.c.status != "pending") & (d.c.created_at < cutoff)),
             (r, r.c.created_at < cutoff),
+            (c, c.c.expires_at < cutoff),
         )
         removed = 0
         for table, condition in old:

@@ -21,6 +21,7 @@ from graphql import (
 )
 
 from elevatedpos import __version__
+from elevatedpos.auth.scopes import ALL_SCOPES
 from elevatedpos.errors import KINDS_BY_CODE
 from elevatedpos.rest_compat.convert import collect_fields
 from elevatedpos.rest_compat.operations import CompiledOperation
@@ -196,6 +197,119 @@ def _field_description(schema: GraphQLSchema, op: CompiledOperation) -> str | No
     return root_type.fields[op.root_field].description if root_type else None
 
 
+def _oauth_problem(description: str) -> dict[str, Any]:
+    problem = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Problem"},
+            {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {"type": "string", "description": "RFC 6749's error code"},
+                    "error_description": {"type": "string"},
+                },
+            },
+        ]
+    }
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": problem}},
+    }
+
+
+def _oauth_paths(scopes: list[str]) -> dict[str, Any]:
+    """The two OAuth 2.0 endpoints (`web/oauth.py`), which no GraphQL operation backs."""
+    text = {"type": "string"}
+    query = [
+        ("response_type", {"type": "string", "enum": ["code"]}, True),
+        ("client_id", text, True),
+        ("redirect_uri", {"type": "string", "format": "uri"}, False),
+        ("scope", {"type": "string", "description": "Space-separated: " + " ".join(scopes)}, True),
+        ("state", text, False),
+        ("code_challenge", {"type": "string", "minLength": 43, "maxLength": 128}, True),
+        ("code_challenge_method", {"type": "string", "enum": ["S256"]}, True),
+    ]
+    form = {
+        "type": "object",
+        "required": ["grant_type"],
+        "properties": {
+            "grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
+            "code": text,
+            "redirect_uri": text,
+            "code_verifier": text,
+            "refresh_token": text,
+            "scope": text,
+            "client_id": text,
+            "client_secret": text,
+        },
+    }
+    token = {
+        "type": "object",
+        "required": ["access_token", "token_type", "expires_in", "refresh_token", "scope"],
+        "properties": {
+            "access_token": text,
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_in": {"type": "integer"},
+            "refresh_token": text,
+            "scope": text,
+        },
+    }
+    return {
+        "/api/v1/oauth/authorize": {
+            "get": {
+                "operationId": "oauthAuthorize",
+                "summary": "A merchant grants a partner app access (OAuth 2.0, PKCE S256)",
+                "description": (
+                    "Called with the merchant user's Bearer token. Answers 302 to the"
+                    " registered `redirect_uri` with `code` and `state`; the code is single-use"
+                    " and lives 10 minutes. The granted scopes are the requested ones the user"
+                    " holds. Errors before the redirect URI is known are problems; later ones"
+                    " go to the redirect URI as RFC 6749 says."
+                ),
+                "tags": ["Auth"],
+                "parameters": [
+                    {"name": n, "in": "query", "required": r, "schema": sch} for n, sch, r in query
+                ],
+                "responses": {
+                    "302": {"description": "To the redirect URI, with `code` and `state`"},
+                    "400": _oauth_problem("Bad request (`error`: invalid_request, ...)"),
+                    "401": _problem("Unauthorized"),
+                    "403": _problem("A partner app's token cannot authorize apps"),
+                    "429": _problem("Too Many Requests"),
+                    "default": _problem("Unexpected error"),
+                },
+            }
+        },
+        "/api/v1/oauth/token": {
+            "post": {
+                "operationId": "oauthToken",
+                "summary": "OAuth 2.0 token exchange (authorization_code / refresh_token)",
+                "description": (
+                    "RFC 6749, form-encoded. The client authenticates with HTTP Basic"
+                    " (`client_secret_basic`) or `client_id` and `client_secret` in the form"
+                    " (`client_secret_post`). Refresh tokens rotate; a spent one presented"
+                    " again ends the grant."
+                ),
+                "tags": ["Auth"],
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/x-www-form-urlencoded": {"schema": form}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "Tokens",
+                        "content": {"application/json": {"schema": token}},
+                    },
+                    "400": _oauth_problem("invalid_request, invalid_grant, invalid_scope, ..."),
+                    "401": _oauth_problem("invalid_client"),
+                    "default": _problem("Unexpected error"),
+                },
+            }
+        },
+    }
+
+
 def build_openapi(
     schema: GraphQLSchema,
     routes: tuple[RestRoute, ...],
@@ -293,6 +407,7 @@ def build_openapi(
         if route.public:
             item["security"] = []
         paths.setdefault(route.path, {})[route.method.lower()] = item
+    paths.update(_oauth_paths(sorted(ALL_SCOPES)))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -308,7 +423,19 @@ def build_openapi(
         "components": {
             "schemas": builder.components,
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "partnerOAuth": {
+                    "type": "oauth2",
+                    "description": "Partner apps: authorization code with PKCE (S256)",
+                    "flows": {
+                        "authorizationCode": {
+                            "authorizationUrl": "/api/v1/oauth/authorize",
+                            "tokenUrl": "/api/v1/oauth/token",
+                            "refreshUrl": "/api/v1/oauth/token",
+                            "scopes": {s: f"The {s} scope" for s in sorted(ALL_SCOPES)},
+                        }
+                    },
+                },
             },
         },
         "security": [{"bearerAuth": []}],

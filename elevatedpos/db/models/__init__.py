@@ -1,6 +1,6 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
-from elevatedpos.db.models.auth import AuthSession, RefreshToken
+from elevatedpos.db.models.auth import AuthSession, OAuthCode, RefreshToken
 from elevatedpos.db.models.automations import Automation, AutomationRun
 from elevatedpos.db.models.base import Base
 from elevatedpos.db.models.catalog import (
@@ -56,6 +56,7 @@ __all__ = [
     "LoyaltyTransaction",
     "ModifierGroup",
     "ModifierOption",
+    "OAuthCode",
     "Order",
     "OrderCampaign",
     "OrderLine",

@@ -1,0 +1,146 @@
+"""`GET /api/v1/oauth/authorize` and `POST /api/v1/oauth/token`: read, run Authlib, write.
+
+Errors are problem details that also carry RFC 6749's `error` (and `error_description`),
+so OAuth client libraries and our own clients both understand them; an authorization
+error that may go back to a validated redirect URI goes there instead, as RFC 6749 says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Error
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from elevatedpos.auth import oauth_store
+from elevatedpos.auth.oauth import Request as OAuthRequest
+from elevatedpos.auth.oauth import Server, check_parameters
+from elevatedpos.auth.scopes import Principal
+from elevatedpos.auth.sessions import revoke_sessions
+from elevatedpos.errors import BAD_REQUEST, FORBIDDEN, UNAUTHORIZED, Forbidden, Unauthorized
+from elevatedpos.runtime import Runtime
+from elevatedpos.web.middleware import request_id_of
+from elevatedpos.web.responses import dumps, problem_response
+
+FORM = "application/x-www-form-urlencoded"
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_KINDS = {400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN}
+
+
+def _answer(request: Request, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+    """Authlib's (status, body, headers) as our response."""
+    extra = {k: v for k, v in headers if k.lower() != "content-type"}
+    if status < 400:
+        content = dumps(body) if body else b""
+        media = "application/json" if body else None
+        return Response(
+            content, status_code=status, headers={**extra, **_NO_STORE}, media_type=media
+        )
+    return _problem(request, status, body["error"], body.get("error_description"), extra)
+
+
+def _problem(
+    request: Request,
+    status: int,
+    error: str,
+    description: str | None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    extra = {"error": error}
+    if description:
+        extra["error_description"] = description
+    return problem_response(
+        _KINDS.get(status, BAD_REQUEST),
+        description or error,
+        instance=request.url.path,
+        request_id=request_id_of(request.scope),
+        headers={**(headers or {}), **_NO_STORE},
+        extra=extra,
+    )
+
+
+def _oauth_request(request: Request, form: FormData) -> OAuthRequest:
+    return OAuthRequest(
+        request.method, str(request.url), request.headers, request.query_params, form
+    )
+
+
+async def authorize(request: Request) -> Response:
+    """The merchant (Bearer) grants a partner app access: 302 to its redirect URI."""
+    runtime: Runtime = request.app.state.runtime
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is None:
+        raise Unauthorized()
+    if principal.client_id is not None:
+        raise Forbidden("A partner app's token cannot authorize apps; sign in as a user")
+    params = request.query_params
+    if problem := check_parameters(list(params.multi_items())):
+        return _problem(request, 400, "invalid_request", problem)
+    state = await oauth_store.for_authorize(runtime, principal, params.get("client_id"))
+    if state.user is None:
+        raise Unauthorized("The signed-in user no longer exists")
+    server = Server(runtime.issuer, state)
+    try:
+        oauth_request = _oauth_request(request, FormData())
+    except OAuth2Error as error:  # insecure_transport
+        return _answer(request, *error(None))
+    try:
+        grant = server.get_consent_grant(oauth_request, end_user=state.user)
+    except OAuth2Error as error:
+        return _answer(request, *server.handle_error_response(oauth_request, error))
+    status, body, headers = server.create_authorization_response(
+        oauth_request, grant_user=state.user, grant=grant
+    )
+    if state.new_code is not None and status == 302:
+        await oauth_store.save_code(runtime.db, state)
+    return _answer(request, status, body, headers)
+
+
+async def token(request: Request) -> Response:
+    """RFC 6749's token endpoint: `authorization_code` (with PKCE) and `refresh_token`."""
+    runtime: Runtime = request.app.state.runtime
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+        return _problem(
+            request, 400, "invalid_request", f"The token endpoint takes {FORM} (RFC 6749)"
+        )
+    form = await request.form()
+    items = list(form.multi_items())
+    names = [name for name, _ in items]
+    if len(set(names)) != len(names):
+        return _problem(request, 400, "invalid_request", "A parameter is repeated")
+    if any(not isinstance(value, str) for _, value in items):
+        return _problem(request, 400, "invalid_request", "Parameters are text, not files")
+    if problem := check_parameters(items):  # type: ignore[arg-type]
+        return _problem(request, 400, "invalid_request", problem)
+    try:
+        basic_id, _ = extract_basic_authorization(request.headers)
+    except UnicodeDecodeError:
+        return _problem(request, 401, "invalid_client", "The Basic credentials are not UTF-8")
+    grant_type = form.get("grant_type")
+    credential = (
+        form.get("code") if grant_type == "authorization_code" else form.get("refresh_token")
+    )
+    state = await oauth_store.for_token(
+        runtime,
+        basic_id or form.get("client_id"),  # type: ignore[arg-type]
+        grant_type,  # type: ignore[arg-type]
+        credential,  # type: ignore[arg-type]
+    )
+    server = Server(runtime.issuer, state)
+    try:
+        oauth_request = _oauth_request(request, form)
+    except OAuth2Error as error:  # insecure_transport
+        return _answer(request, *error(None))
+    status, body, headers = server.create_token_response(oauth_request)
+    if status == 200:
+        try:
+            await oauth_store.save_tokens(runtime, state)
+        except oauth_store.Replayed as replayed:
+            await oauth_store.settle_replay(runtime, state, replayed)
+            return _answer(request, *InvalidGrantError("The grant was already used")())
+    elif state.reuse:
+        await revoke_sessions(runtime, state.reuse, "oauth_grant_reuse")
+    return _answer(request, status, body, headers)

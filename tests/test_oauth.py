@@ -1,0 +1,490 @@
+"""OAuth 2.0 for partner apps: the authorization code flow with PKCE, refresh-token rotation,
+single-use codes, scopes a partner token carries, and errors as problem details that carry
+RFC 6749's `error`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from elevatedpos.actions.orgs import create_user
+from elevatedpos.auth.sessions import start_session
+from elevatedpos.db.models import AuthSession, OAuthCode, User
+from elevatedpos.db.types import utcnow
+from tests.conftest import PASSWORD, Tenant, TenantFactory, new_client
+from tests.test_integrations import install
+from tests.test_loyalty import problem
+
+AUTHORIZE = "/api/v1/oauth/authorize"
+TOKEN = "/api/v1/oauth/token"
+REDIRECT = "https://app.example/cb"
+READ = "catalog:read customers:read"
+
+
+@pytest.fixture
+async def https(app) -> AsyncIterator[httpx.AsyncClient]:
+    """OAuth asks for TLS (Authlib refuses plain http but on loopback): clients use https."""
+    async with new_client(app, base_url="https://testserver") as c:
+        yield c
+
+
+@dataclass
+class App:
+    """An installed partner app: its OAuth client."""
+
+    id: str
+    client_id: str
+    secret: str
+
+    @property
+    def basic(self) -> dict[str, str]:
+        raw = f"{self.client_id}:{self.secret}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def new_app(client, tenant: Tenant, **extra: Any) -> App:
+    made = await install(client, tenant, **extra)
+    return App(made["id"], made["clientId"], made["clientSecret"])
+
+
+async def authorize(
+    client, tenant: Tenant, app: App, scope: str | None = READ, **params: str | None
+) -> httpx.Response:
+    query: dict[str, str | None] = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "state": "xyz",
+        **params,
+    }
+    sent = {k: v for k, v in query.items() if v is not None}
+    return await client.get(AUTHORIZE, params=sent, headers=tenant.headers)
+
+
+def redirected(response: httpx.Response) -> dict[str, str]:
+    """The query of the 302's Location, which must go to the registered redirect URI."""
+    assert response.status_code == 302, response.text
+    location = response.headers["location"]
+    assert location.startswith(REDIRECT + "?"), location
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+async def code_for(client, tenant: Tenant, app: App, scope: str = READ) -> tuple[str, str]:
+    """An authorization code and its PKCE verifier."""
+    verifier, challenge = pkce()
+    response = await authorize(
+        client, tenant, app, scope, code_challenge=challenge, code_challenge_method="S256"
+    )
+    query = redirected(response)
+    assert query["state"] == "xyz"
+    return query["code"], verifier
+
+
+async def exchange(client, app: App, code: str, verifier: str, **extra: str) -> httpx.Response:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+        **extra,
+    }
+    return await client.post(TOKEN, data=form, headers=app.basic)
+
+
+async def tokens(client, tenant: Tenant, app: App, scope: str = READ) -> dict[str, Any]:
+    code, verifier = await code_for(client, tenant, app, scope)
+    response = await exchange(client, app, code, verifier)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def oauth_problem(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    slug = {400: "bad-request", 401: "unauthorized", 403: "forbidden"}[status]
+    body = problem(response, status, slug)
+    assert body["error"] == error, body
+    assert response.headers["cache-control"] == "no-store"
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- the flow -------------------------------------------------------------------------------
+
+
+async def test_a_partner_gets_tokens_that_carry_only_the_granted_scopes(https, tenant: Tenant):
+    app = await new_app(https, tenant)
+    body = await tokens(https, tenant, app)
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    assert body["scope"] == READ and body["refresh_token"]
+    token = body["access_token"]
+    products = await https.get("/api/v1/products", headers=bearer(token))
+    assert products.status_code == 200, products.text
+    me = (await https.get("/api/v1/auth/me", headers=bearer(token))).json()["data"]
+    assert me["id"] == str(tenant.user_id)
+    # Not granted: catalog:write (the owner has it) and orders:read.
+    created = await https.post(
+        "/api/v1/products",
+        json={"name": "X", "sku": "X-1", "price": {"amount": 100, "currency": "AUD"}},
+        headers=bearer(token),
+    )
+    problem(created, 403, "forbidden")
+    problem(await https.get("/api/v1/orders", headers=bearer(token)), 403, "forbidden")
+    gql = await https.post(
+        "/graphql", json={"query": "{ orders { nodes { id } } }"}, headers=bearer(token)
+    )
+    assert gql.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_token_answer_is_never_cached_and_client_secret_post_works(https, tenant):
+    app = await new_app(https, tenant)
+    code, verifier = await code_for(https, tenant, app)
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+        "client_id": app.client_id,
+        "client_secret": app.secret,
+    }
+    response = await https.post(TOKEN, data=form)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_refresh_rotates_and_a_spent_refresh_token_ends_the_grant(https, tenant):
+    app = await new_app(https, tenant)
+    first = await tokens(https, tenant, app)
+    form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    second = await https.post(TOKEN, data=form, headers=app.basic)
+    assert second.status_code == 200, second.text
+    renewed = second.json()
+    assert renewed["refresh_token"] != first["refresh_token"] and renewed["scope"] == READ
+    ok = await https.get("/api/v1/products", headers=bearer(renewed["access_token"]))
+    assert ok.status_code == 200
+    # The first refresh token again: refused, and the whole family is revoked.
+    again = await https.post(TOKEN, data=form, headers=app.basic)
+    oauth_problem(again, 400, "invalid_grant")
+    gone = await https.get("/api/v1/products", headers=bearer(renewed["access_token"]))
+    problem(gone, 401, "unauthorized")
+    latest = {"grant_type": "refresh_token", "refresh_token": renewed["refresh_token"]}
+    oauth_problem(await https.post(TOKEN, data=latest, headers=app.basic), 400, "invalid_grant")
+
+
+async def test_refresh_may_narrow_the_scope_but_not_widen_it(https, tenant):
+    app = await new_app(https, tenant)
+    first = await tokens(https, tenant, app)
+    wider = {
+        "grant_type": "refresh_token",
+        "refresh_token": first["refresh_token"],
+        "scope": "catalog:read orders:read",
+    }
+    oauth_problem(await https.post(TOKEN, data=wider, headers=app.basic), 400, "invalid_scope")
+    narrower = {**wider, "scope": "catalog:read"}
+    response = await https.post(TOKEN, data=narrower, headers=app.basic)
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    assert response.json()["scope"] == "catalog:read"
+    customers = await https.get("/api/v1/customers", headers=bearer(token))
+    problem(customers, 403, "forbidden")
+
+
+async def test_a_code_works_once_and_its_replay_revokes_what_it_gave(https, tenant):
+    app = await new_app(https, tenant)
+    code, verifier = await code_for(https, tenant, app)
+    first = await exchange(https, app, code, verifier)
+    assert first.status_code == 200, first.text
+    oauth_problem(await exchange(https, app, code, verifier), 400, "invalid_grant")
+    access = first.json()["access_token"]
+    problem(await https.get("/api/v1/products", headers=bearer(access)), 401, "unauthorized")
+    form = {"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]}
+    oauth_problem(await https.post(TOKEN, data=form, headers=app.basic), 400, "invalid_grant")
+
+
+async def test_the_same_code_exchanged_at_once_succeeds_once(app, https, tenant):
+    partner = await new_app(https, tenant)
+    code, verifier = await code_for(https, tenant, partner)
+    clients = [new_client(app, base_url="https://testserver") for _ in range(4)]
+    try:
+        answers = await asyncio.gather(*(exchange(c, partner, code, verifier) for c in clients))
+    finally:
+        for c in clients:
+            await c.aclose()
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 400, 400, 400], [a.text for a in answers]
+    for answer in answers:
+        if answer.status_code == 400:
+            assert answer.json()["error"] == "invalid_grant"
+    # Racing for one code is a replay: what the winner got is revoked too.
+    winner = next(a for a in answers if a.status_code == 200).json()
+    await asyncio.sleep(0)
+    revoked = await https.get("/api/v1/products", headers=bearer(winner["access_token"]))
+    problem(revoked, 401, "unauthorized")
+
+
+async def test_pkce_is_required_and_checked(https, tenant):
+    app = await new_app(https, tenant)
+    missing = redirected(await authorize(https, tenant, app))
+    assert missing["error"] == "invalid_request" and missing["state"] == "xyz"
+    assert "code_challenge" in missing["error_description"]
+    _, challenge = pkce()
+    plain = redirected(
+        await authorize(https, tenant, app, code_challenge=challenge, code_challenge_method="plain")
+    )
+    assert plain["error"] == "invalid_request"
+    code, _ = await code_for(https, tenant, app)
+    wrong, _ = pkce()
+    oauth_problem(await exchange(https, app, code, wrong), 400, "invalid_grant")
+    code, verifier = await code_for(https, tenant, app)
+    without = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    oauth_problem(await https.post(TOKEN, data=without, headers=app.basic), 400, "invalid_request")
+    assert (await exchange(https, app, code, verifier)).status_code == 200
+
+
+async def test_the_redirect_uri_must_be_registered_and_repeated_exactly(https, tenant):
+    app = await new_app(https, tenant)
+    _, challenge = pkce()
+    pkce_params = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    elsewhere = await authorize(
+        https, tenant, app, redirect_uri="https://evil.example/cb", **pkce_params
+    )
+    body = oauth_problem(elsewhere, 400, "invalid_request")
+    assert "location" not in elsewhere.headers and "evil" in body["detail"]
+    code, verifier = await code_for(https, tenant, app)
+    moved = await exchange(https, app, code, verifier, redirect_uri="https://app.example/other")
+    oauth_problem(moved, 400, "invalid_grant")
+    assert (await exchange(https, app, code, verifier)).status_code == 200
+
+
+async def staff_of(runtime, tenant: Tenant) -> Tenant:
+    """A staff user of `tenant`'s org, signed in."""
+    user = await create_user(
+        runtime.db,
+        org_id=tenant.org_id,
+        email=f"staff-{uuid.uuid4().hex[:10]}@example.com",
+        password=PASSWORD,
+        role="staff",
+    )
+    issued = await start_session(runtime, user)
+    return Tenant(
+        tenant.org_id,
+        user.id,
+        tenant.location_id,
+        user.email,
+        issued.access_token,
+        issued.refresh_token,
+    )
+
+
+async def test_scopes_are_what_the_user_can_grant(https, runtime, tenant):
+    app = await new_app(https, tenant)
+    _, challenge = pkce()
+    pkce_params = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    for scope in (None, "catalog:read nonsense:read"):
+        refused = redirected(await authorize(https, tenant, app, scope, **pkce_params))
+        assert refused["error"] == "invalid_scope", (scope, refused)
+    # A staff member grants what staff hold: catalog:read, not catalog:write.
+    staff = await staff_of(runtime, tenant)
+    body = await tokens(https, staff, app, "catalog:read catalog:write")
+    assert body["scope"] == "catalog:read"
+    nothing = redirected(await authorize(https, staff, app, "catalog:write", **pkce_params))
+    assert nothing["error"] == "invalid_scope"
+
+
+async def test_a_demoted_users_partner_loses_the_scopes_at_its_next_refresh(https, runtime, tenant):
+    app = await new_app(https, tenant)
+    staff = await staff_of(runtime, tenant)
+    async with runtime.db.write() as session:
+        await session.execute(update(User).where(User.id == staff.user_id).values(role="manager"))
+    first = await tokens(https, staff, app, "catalog:read catalog:write")
+    assert first["scope"] == "catalog:read catalog:write"
+    async with runtime.db.write() as session:
+        await session.execute(update(User).where(User.id == staff.user_id).values(role="staff"))
+    form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    renewed = await https.post(TOKEN, data=form, headers=app.basic)
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["scope"] == "catalog:read"
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+async def test_the_client_must_authenticate(https, tenant):
+    app = await new_app(https, tenant)
+    code, verifier = await code_for(https, tenant, app)
+    wrong = App(app.id, app.client_id, "not-the-secret")
+    refused = await exchange(https, wrong, code, verifier)
+    oauth_problem(refused, 401, "invalid_client")
+    assert refused.headers["www-authenticate"].startswith("Basic")
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": REDIRECT,
+        "client_id": app.client_id,
+    }
+    oauth_problem(await https.post(TOKEN, data=form), 401, "invalid_client")
+    # Another app of the same org cannot spend this app's code; the code still works after.
+    other = await new_app(https, tenant)
+    oauth_problem(await exchange(https, other, code, verifier), 400, "invalid_grant")
+    assert (await exchange(https, app, code, verifier)).status_code == 200
+
+
+async def test_a_client_is_known_only_to_the_org_that_installed_it(
+    https, tenant, make_tenant: TenantFactory
+):
+    app = await new_app(https, tenant)
+    stranger = await make_tenant()
+    _, challenge = pkce()
+    pkce_params = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    theirs = await authorize(https, stranger, app, **pkce_params)
+    oauth_problem(theirs, 400, "invalid_client")
+    unknown = App(app.id, "epos_unknown", "x")
+    oauth_problem(await authorize(https, tenant, unknown, **pkce_params), 400, "invalid_client")
+    assert "location" not in theirs.headers
+
+
+async def test_authorizing_needs_a_users_token(https, tenant):
+    app = await new_app(https, tenant)
+    problem(await https.get(AUTHORIZE, params={"client_id": app.client_id}), 401, "unauthorized")
+    partner = await tokens(https, tenant, app)
+    as_partner = Tenant(
+        tenant.org_id,
+        tenant.user_id,
+        tenant.location_id,
+        tenant.email,
+        partner["access_token"],
+        partner["refresh_token"],
+    )
+    problem(await authorize(https, as_partner, app), 403, "forbidden")
+    # Nor is a partner's refresh token good at /auth/refresh (it would widen its scopes).
+    refused = await https.post(
+        "/api/v1/auth/refresh", json={"refreshToken": partner["refresh_token"]}
+    )
+    problem(refused, 401, "unauthorized")
+
+
+# --- the token endpoint's requests ------------------------------------------------------------
+
+
+async def test_the_token_endpoint_takes_forms_and_known_grants(https, tenant):
+    app = await new_app(https, tenant)
+    as_json = await https.post(TOKEN, json={"grant_type": "refresh_token"}, headers=app.basic)
+    oauth_problem(as_json, 400, "invalid_request")
+    for grant_type in ("client_credentials", "password", ""):
+        refused = await https.post(TOKEN, data={"grant_type": grant_type}, headers=app.basic)
+        oauth_problem(refused, 400, "unsupported_grant_type")
+    repeated = await https.post(
+        TOKEN,
+        content=b"grant_type=refresh_token&grant_type=refresh_token",
+        headers={**app.basic, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    oauth_problem(repeated, 400, "invalid_request")
+    odd = await https.post(TOKEN, data={"grant_type": 'a"b\\c'}, headers=app.basic)
+    oauth_problem(odd, 400, "invalid_request")
+    bad_basic = {"Authorization": "Basic " + base64.b64encode(b"\xff\xfe:x").decode()}
+    oauth_problem(
+        await https.post(TOKEN, data={"grant_type": "refresh_token"}, headers=bad_basic),
+        401,
+        "invalid_client",
+    )
+
+
+async def test_an_expired_code_is_refused(https, runtime, tenant):
+    app = await new_app(https, tenant)
+    code, verifier = await code_for(https, tenant, app)
+    async with runtime.db.write() as session:
+        await session.execute(
+            update(OAuthCode)
+            .where(OAuthCode.integration_id == uuid.UUID(app.id))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    oauth_problem(await exchange(https, app, code, verifier), 400, "invalid_grant")
+
+
+async def test_codes_are_kept_hashed_and_sessions_name_their_client(https, runtime, tenant):
+    app = await new_app(https, tenant)
+    code, verifier = await code_for(https, tenant, app)
+    async with runtime.db.read() as session:
+        kept = await session.scalar(
+            select(OAuthCode).where(OAuthCode.integration_id == uuid.UUID(app.id))
+        )
+    assert kept is not None and code not in (kept.code_hash, kept.code_challenge)
+    assert kept.code_hash == hashlib.sha256(code.encode()).hexdigest()
+    assert kept.expires_at - kept.created_at == timedelta(minutes=10)
+    assert (await exchange(https, app, code, verifier)).status_code == 200
+    async with runtime.db.read() as session:
+        grant = await session.scalar(
+            select(AuthSession).where(AuthSession.client_id == app.client_id)
+        )
+    assert grant is not None and grant.scope == READ and grant.user_id == tenant.user_id
+
+
+async def test_oauth_over_plain_http_is_refused_except_on_loopback(app, tenant):
+    async with new_client(app) as plain:  # http://testserver
+        partner = await new_app(plain, tenant)
+        refused = await authorize(plain, tenant, partner)
+        oauth_problem(refused, 400, "insecure_transport")
+    async with new_client(app, base_url="http://127.0.0.1:8000") as loopback:
+        code, verifier = await code_for(loopback, tenant, partner)
+        assert (await exchange(loopback, partner, code, verifier)).status_code == 200
+
+
+async def test_the_relay_prunes_codes_past_the_retention(https, runtime, tenant):
+    from elevatedpos.events.relay import OutboxRelay
+
+    app = await new_app(https, tenant)
+    await code_for(https, tenant, app)
+    await code_for(https, tenant, app)
+    async with runtime.db.write() as session:
+        first = await session.scalar(
+            select(OAuthCode.id).where(OAuthCode.integration_id == uuid.UUID(app.id)).limit(1)
+        )
+        await session.execute(
+            update(OAuthCode)
+            .where(OAuthCode.id == first)
+            .values(expires_at=utcnow() - timedelta(days=31))
+        )
+    relay = OutboxRelay(runtime.settings.database_url, retention_days=30)
+    try:
+        await relay.prune()
+    finally:
+        await relay.stop()
+    async with runtime.db.read() as session:
+        left = (
+            await session.scalars(
+                select(OAuthCode.id).where(OAuthCode.integration_id == uuid.UUID(app.id))
+            )
+        ).all()
+    assert len(left) == 1 and first not in left
+
+
+async def test_redirect_uris_have_no_fragment(https, tenant):
+    response = await https.post(
+        "/api/v1/integrations",
+        json={"name": "A", "provider": "p", "redirectUris": [REDIRECT, REDIRECT + "#x"]},
+        headers=tenant.headers,
+    )
+    body = problem(response, 422, "validation")
+    assert [e["field"] for e in body["errors"]] == ["redirectUris.1"]
