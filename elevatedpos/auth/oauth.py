@@ -185,7 +185,7 @@ class _Payload(OAuth2Payload):
         return found
 
 
-class Request(OAuth2Request):
+class StarletteRequest(OAuth2Request):
     """Authlib's view of a Starlette request: its query (authorize) or form (token)."""
 
     def __init__(

@@ -16,8 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from elevatedpos.auth import oauth_store
-from elevatedpos.auth.oauth import Request as OAuthRequest
-from elevatedpos.auth.oauth import Server, check_parameters
+from elevatedpos.auth.oauth import Server, StarletteRequest, check_parameters
 from elevatedpos.auth.scopes import Principal
 from elevatedpos.auth.sessions import revoke_sessions
 from elevatedpos.errors import BAD_REQUEST, FORBIDDEN, UNAUTHORIZED, Forbidden, Unauthorized
@@ -62,8 +61,8 @@ def _problem(
     )
 
 
-def _oauth_request(request: Request, form: FormData) -> OAuthRequest:
-    return OAuthRequest(
+def _oauth_request(request: Request, form: FormData) -> StarletteRequest:
+    return StarletteRequest(
         request.method, str(request.url), request.headers, request.query_params, form
     )
 
