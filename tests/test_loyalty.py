@@ -379,6 +379,66 @@ async def test_a_completed_order_earns_points_for_its_customer(client, runtime, 
     assert earned["orderId"] == order["id"] and earned["points"] == 75
 
 
+async def test_refunds_take_back_the_points_the_refunded_money_earned(
+    client, runtime, tenant: Tenant
+):
+    program = await create_program(
+        client, tenant, pointsPerDollar=3, tiers=[{"name": "Silver", "minPoints": 50}]
+    )
+    reward = program["rewards"][0]["id"]  # costs 50
+    customer = await new_customer(client, tenant)
+    product = await client.post(
+        f"{API}/products",
+        json={"name": "Cake", "sku": f"CK-{uuid.uuid4().hex[:6]}", "price": {"amount": 1299},
+              "trackInventory": False},
+        headers=tenant.headers,
+    )  # fmt: skip
+    line = {"productId": product.json()["data"]["id"], "quantity": 2}
+    made = await client.post(
+        f"{API}/orders",
+        json={"locationId": str(tenant.location_id), "lineItems": [line], "customerId": customer},
+        headers=tenant.headers,
+    )
+    order = made.json()["data"]  # 25.98: 75 points
+    paid = await client.post(
+        f"{API}/payments",
+        json={"orderId": order["id"], "amount": order["total"], "method": "cash"},
+        headers=tenant.headers,
+    )
+    assert paid.status_code == 201, paid.text
+    done = await client.patch(
+        f"{API}/orders/{order['id']}/status", json={"status": "completed"}, headers=tenant.headers
+    )
+    assert done.status_code == 200, done.text
+
+    async def refund(**body: Any) -> None:
+        response = await client.post(
+            f"{API}/orders/{order['id']}/refund",
+            json={"reason": "returned", **body},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+
+    await refund(amount={"amount": 500})  # keeps 20.98: 60 points, so 15 go
+    after = await member(client, tenant, customer)
+    assert (after["pointsBalance"], after["lifetimePoints"], after["tier"]) == (60, 60, "Silver")
+    assert (await redeem(client, tenant, customer, reward)).status_code == 200  # 10 left
+    await refund()  # the rest: the 60 left go, though only 10 are in the balance
+    after = await member(client, tenant, customer)
+    assert (after["pointsBalance"], after["lifetimePoints"], after["tier"]) == (0, 0, None)
+    assert await transactions(runtime, tenant, customer) == [
+        ("accrue", 75, 75),
+        ("reverse", -15, 60),
+        ("redeem", -50, 10),
+        ("reverse", -60, 0),
+    ]
+    reversed_ = await events(runtime, tenant, "loyalty.points_reversed")
+    assert [e["points"] for e in reversed_] == [-15, -60]
+    assert {e["orderId"] for e in reversed_} == {order["id"]}
+    refunds = (await client.get(f"{API}/orders/{order['id']}", headers=tenant.headers)).json()
+    assert [e["refundId"] for e in reversed_] == [r["id"] for r in refunds["data"]["refunds"]]
+
+
 # --- roles and isolation ---------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Loyalty writes: programs, manual accruals, redemptions, and what a completed order earns.
+"""Loyalty writes: programs, manual accruals, redemptions, what a completed order earns and
+what its refunds take back.
 
 Every change of points is one transaction: the member's balance (changed by one conditional
 statement, so concurrent redemptions never take more than the balance), its audit row in
@@ -11,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,7 @@ from elevatedpos.rules.loyalty import (
     check_rewards,
     check_tiers,
     order_points,
+    points_to_reverse,
     tier_for,
 )
 from elevatedpos.rules.money import DEFAULT_CURRENCY, check_currency
@@ -371,6 +373,70 @@ async def accrue_for_order(
         session, program, order.customer_id, points,
         reason=f"order {order.number}", order_id=order.id, user_id=user_id,
     )  # fmt: skip
+
+
+async def reverse_for_refund(
+    session: AsyncSession, order: Order, refund_id: uuid.UUID, user_id: uuid.UUID | None
+) -> Member | None:
+    """Take back, in the refund's transaction, the points the refunded money earned (in the
+    program the order earned them in): None when it earned none or keeps what it earned.
+
+    The balance never goes below zero: points the customer already spent are not taken
+    twice, but the lifetime points (and so the tier) lose all of them.
+    """
+    t = LoyaltyTransaction.__table__
+    rows = (
+        await session.execute(
+            select(t.c.program_id, t.c.customer_id, t.c.type, t.c.points).where(
+                t.c.order_id == order.id, t.c.type.in_(("accrue", "reverse"))
+            )
+        )
+    ).all()
+    earned = next((r for r in rows if r.type == "accrue"), None)
+    if earned is None:
+        return None
+    taken = -sum(r.points for r in rows if r.type == "reverse")
+    points = points_to_reverse(earned.points, order.total, order.amount_refunded, taken)
+    if points == 0:
+        return None
+    m = LoyaltyMember.__table__
+    mine = (m.c.program_id == earned.program_id) & (m.c.customer_id == earned.customer_id)
+    row = (
+        await session.execute(
+            update(m)
+            .where(mine)
+            .values(
+                points_balance=case(
+                    (m.c.points_balance >= points, m.c.points_balance - points), else_=0
+                ),
+                lifetime_points=case(
+                    (m.c.lifetime_points >= points, m.c.lifetime_points - points), else_=0
+                ),
+                updated_at=utcnow(),
+            )
+            .returning(m.c.points_balance, m.c.lifetime_points)
+        )
+    ).first()
+    program = await session.get(LoyaltyProgram, earned.program_id)
+    if row is None or program is None:
+        return None
+    audit(
+        session, program, earned.customer_id, "reverse", -points, row.points_balance,
+        reason=f"refund of order {order.number}", order_id=order.id, user_id=user_id,
+    )  # fmt: skip
+    member = member_of(program, earned.customer_id, row.points_balance, row.lifetime_points)
+    record_event(
+        session,
+        order.org_id,
+        "loyalty.points_reversed",
+        {
+            **member.payload(),
+            "points": -points,
+            "orderId": str(order.id),
+            "refundId": str(refund_id),
+        },
+    )
+    return member
 
 
 async def loyalty_member(

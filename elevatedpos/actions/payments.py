@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elevatedpos.actions import loyalty
 from elevatedpos.actions.orders import (
     _order_lines,
     _put_back,
@@ -388,4 +389,5 @@ async def refund_order(
             "restock": refund.restock,
         }
         record_event(session, org_id, "order.refunded", payload)
+        await loyalty.reverse_for_refund(session, order, refund.id, user_id)
     return refund, order

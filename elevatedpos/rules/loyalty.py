@@ -19,6 +19,17 @@ def order_points(total: int, points_per_dollar: int) -> int:
     return (max(total, 0) // 100) * points_per_dollar
 
 
+def points_to_reverse(earned: int, total: int, refunded: int, reversed_already: int) -> int:
+    """What a refund takes back of the points an order earned: everything beyond what the
+    spend it keeps (`total - refunded`) earns at the same rate, less what earlier refunds
+    took. A full refund takes all; a refund inside the last dollar's cents may take none."""
+    if earned <= 0 or total < 100:
+        return 0
+    rate = earned // (total // 100)  # earned = floor(total / 100) * pointsPerDollar then
+    keep = order_points(total - refunded, rate)
+    return max(earned - keep - reversed_already, 0)
+
+
 def tier_for(lifetime_points: int, tiers: Sequence[dict[str, Any]]) -> str | None:
     """The name of the highest tier reached by `lifetime_points`, or None (below every one)."""
     reached = [t for t in tiers if t["minPoints"] <= lifetime_points]

@@ -64,6 +64,7 @@ class LoyaltyTransaction(Base):
     __tablename__ = "loyalty_transactions"
     __table_args__ = (
         Index("ix_loyalty_transactions_member", "program_id", "customer_id", "created_at"),
+        Index("ix_loyalty_transactions_order_id", "order_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
@@ -74,8 +75,8 @@ class LoyaltyTransaction(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid(), ForeignKey("customers.id", ondelete="CASCADE")
     )
-    type: Mapped[str] = mapped_column(String(16))  # accrue | redeem
-    points: Mapped[int] = mapped_column()  # signed: a redemption is negative
+    type: Mapped[str] = mapped_column(String(16))  # accrue | redeem | reverse (a refund)
+    points: Mapped[int] = mapped_column()  # signed: a redemption or reversal is negative
     balance_after: Mapped[int] = mapped_column()
     reason: Mapped[str | None] = mapped_column(String(200), default=None)
     reward_id: Mapped[str | None] = mapped_column(String(36), default=None)
