@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from elevatedpos.actions.orgs import create_user
 from elevatedpos.auth.sessions import start_session
@@ -403,12 +403,71 @@ async def test_the_token_endpoint_takes_forms_and_known_grants(https, tenant):
     oauth_problem(repeated, 400, "invalid_request")
     odd = await https.post(TOKEN, data={"grant_type": 'a"b\\c'}, headers=app.basic)
     oauth_problem(odd, 400, "invalid_request")
-    bad_basic = {"Authorization": "Basic " + base64.b64encode(b"\xff\xfe:x").decode()}
-    oauth_problem(
-        await https.post(TOKEN, data={"grant_type": "refresh_token"}, headers=bad_basic),
-        401,
-        "invalid_client",
+    odd_basics = [
+        b"Basic " + base64.b64encode(b"\xff\xfe:x"),  # not UTF-8
+        b"Basic \xe9",  # not base64
+        b"Basic \xa0",
+        b"Basic " + base64.b64encode(b"%00:x"),  # a NUL once percent-decoded
+    ]
+    for value in odd_basics:
+        refused = await https.post(
+            TOKEN, data={"grant_type": "refresh_token"}, headers={"Authorization": value}
+        )
+        oauth_problem(refused, 401, "invalid_client")
+    fields = "&".join(f"f{i}=x" for i in range(1500)).encode()
+    crowded = await https.post(
+        TOKEN, content=fields, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
+    oauth_problem(crowded, 400, "invalid_request")
+
+
+async def test_a_client_authenticates_one_way_and_every_failure_is_401(https, tenant):
+    app = await new_app(https, tenant)
+    code, verifier = await code_for(https, tenant, app)
+    both = await exchange(https, app, code, verifier, client_id=app.client_id,
+                          client_secret=app.secret)  # fmt: skip
+    oauth_problem(both, 400, "invalid_request")
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": REDIRECT,
+        "client_id": "epos_nobody",
+        "client_secret": "x",
+    }
+    unknown = await https.post(TOKEN, data=form)
+    oauth_problem(unknown, 401, "invalid_client")
+    assert unknown.headers["www-authenticate"].startswith("Basic")
+    assert (await exchange(https, app, code, verifier)).status_code == 200
+
+
+async def test_a_blank_scope_at_refresh_keeps_the_grant(https, tenant):
+    app = await new_app(https, tenant)
+    first = await tokens(https, tenant, app)
+    form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "scope": "  "}
+    renewed = await https.post(TOKEN, data=form, headers=app.basic)
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["scope"] == READ
+
+
+async def test_head_on_authorize_issues_no_code(https, runtime, tenant):
+    app = await new_app(https, tenant)
+    _, challenge = pkce()
+    params = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": READ,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    head = await https.head(AUTHORIZE, params=params, headers=tenant.headers)
+    assert head.status_code == 405 and head.headers["allow"] == "GET"
+    async with runtime.db.read() as session:
+        codes = await session.scalar(
+            select(func.count()).where(OAuthCode.integration_id == uuid.UUID(app.id))
+        )
+    assert codes == 0
 
 
 async def test_an_expired_code_is_refused(https, runtime, tenant):
@@ -480,11 +539,19 @@ async def test_the_relay_prunes_codes_past_the_retention(https, runtime, tenant)
     assert len(left) == 1 and first not in left
 
 
-async def test_redirect_uris_have_no_fragment(https, tenant):
+async def test_redirect_uris_are_https_without_fragment(https, tenant):
+    uris = [
+        REDIRECT,
+        REDIRECT + "#x",
+        "http://app.example/cb",
+        "http://127.0.0.1:8123/cb",
+        "http://localhost/cb",
+    ]
     response = await https.post(
         "/api/v1/integrations",
-        json={"name": "A", "provider": "p", "redirectUris": [REDIRECT, REDIRECT + "#x"]},
+        json={"name": "A", "provider": "p", "redirectUris": uris},
         headers=tenant.headers,
     )
     body = problem(response, 422, "validation")
-    assert [e["field"] for e in body["errors"]] == ["redirectUris.1"]
+    assert [e["field"] for e in body["errors"]] == ["redirectUris.1", "redirectUris.2"]
+    assert "https" in body["errors"][1]["message"]

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from elevatedpos.schema.scalars import format_datetime
 MAX_NAME = 200
 MAX_PROVIDER = 64
 MAX_REDIRECT_URIS = 10
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,14 @@ async def install_integration(db: Database, org_id: uuid.UUID, data: Any) -> Ins
         elif "#" in uri:  # RFC 6749 3.1.2: a redirection endpoint has no fragment
             errors.append(
                 FieldError(f"redirectUris.{i}", f"redirectUris.{i} must not have a #fragment")
+            )
+        elif urlsplit(uri).scheme == "http" and urlsplit(uri).hostname not in LOOPBACK_HOSTS:
+            # Codes travel in the redirect: RFC 9700 allows plain http only to this machine.
+            errors.append(
+                FieldError(
+                    f"redirectUris.{i}",
+                    f"redirectUris.{i} must be https (http only to localhost or 127.0.0.1)",
+                )
             )
     if errors:
         raise ValidationFailed(errors)

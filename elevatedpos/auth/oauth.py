@@ -23,6 +23,7 @@ from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
     AuthorizationCodeMixin,
     ClientMixin,
+    InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
@@ -318,6 +319,8 @@ class Server(AuthorizationServer):
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Any:
         # Authlib leaves these two without a useful description (or with a wrong one).
+        if isinstance(error, InvalidClientError) and request.method == "POST":
+            error.status_code = 401  # one answer for every failed client authentication
         if isinstance(error, UnsupportedResponseTypeError):
             error.description = "response_type must be code"
         elif isinstance(error, UnsupportedGrantTypeError):
@@ -342,6 +345,8 @@ class Server(AuthorizationServer):
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
         assert user is not None
+        if grant_type == "refresh_token" and not (scope or "").split():
+            scope = self.state.refresh.session.scope if self.state.refresh else None  # blank
         # A grant never outlives what its user may do: a demoted user's partners lose scopes.
         scopes = granted_scopes(scope, user.role)
         if not scopes:

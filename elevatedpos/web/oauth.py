@@ -12,6 +12,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -70,6 +71,8 @@ def _oauth_request(request: Request, form: FormData) -> StarletteRequest:
 async def authorize(request: Request) -> Response:
     """The merchant (Bearer) grants a partner app access: 302 to its redirect URI."""
     runtime: Runtime = request.app.state.runtime
+    if request.method == "HEAD":  # Starlette serves HEAD on GET routes: it must not issue codes
+        raise HTTPException(405, headers={"Allow": "GET"})
     principal: Principal | None = request.scope.get("state", {}).get("principal")
     if principal is None:
         raise Unauthorized()
@@ -98,14 +101,17 @@ async def authorize(request: Request) -> Response:
     return _answer(request, status, body, headers)
 
 
-async def token(request: Request) -> Response:
-    """RFC 6749's token endpoint: `authorization_code` (with PKCE) and `refresh_token`."""
-    runtime: Runtime = request.app.state.runtime
+async def _token_request(request: Request) -> tuple[FormData, str | None] | Response:
+    """The token request's form and the client id it authenticates with, or the problem
+    with them (before anything is read from the database)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
         return _problem(
             request, 400, "invalid_request", f"The token endpoint takes {FORM} (RFC 6749)"
         )
-    form = await request.form()
+    try:
+        form = await request.form()
+    except HTTPException as exc:  # too many fields, a field too large
+        return _problem(request, 400, "invalid_request", str(exc.detail))
     items = list(form.multi_items())
     names = [name for name, _ in items]
     if len(set(names)) != len(names):
@@ -115,16 +121,36 @@ async def token(request: Request) -> Response:
     if problem := check_parameters(items):  # type: ignore[arg-type]
         return _problem(request, 400, "invalid_request", problem)
     try:
-        basic_id, _ = extract_basic_authorization(request.headers)
-    except UnicodeDecodeError:
-        return _problem(request, 401, "invalid_client", "The Basic credentials are not UTF-8")
+        basic_id, basic_secret = extract_basic_authorization(request.headers)
+    except ValueError:  # not base64, not UTF-8 (Authlib lets those through)
+        return _problem(request, 401, "invalid_client", "The Basic credentials are malformed")
+    if basic_id is not None:
+        if check_parameters([("client_id", basic_id), ("client_secret", basic_secret or "")]):
+            return _problem(request, 401, "invalid_client", "The Basic credentials are malformed")
+        if "client_secret" in form:  # RFC 6749 2.3: one authentication method a request
+            return _problem(
+                request,
+                400,
+                "invalid_request",
+                "Authenticate with Basic or with the form, not both",
+            )
+    return form, basic_id or form.get("client_id")  # type: ignore[return-value]
+
+
+async def token(request: Request) -> Response:
+    """RFC 6749's token endpoint: `authorization_code` (with PKCE) and `refresh_token`."""
+    runtime: Runtime = request.app.state.runtime
+    read = await _token_request(request)
+    if isinstance(read, Response):
+        return read
+    form, client_id = read
     grant_type = form.get("grant_type")
     credential = (
         form.get("code") if grant_type == "authorization_code" else form.get("refresh_token")
     )
     state = await oauth_store.for_token(
         runtime,
-        basic_id or form.get("client_id"),  # type: ignore[arg-type]
+        client_id,
         grant_type,  # type: ignore[arg-type]
         credential,  # type: ignore[arg-type]
     )
