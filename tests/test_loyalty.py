@@ -439,6 +439,100 @@ async def test_refunds_take_back_the_points_the_refunded_money_earned(
     assert [e["refundId"] for e in reversed_] == [r["id"] for r in refunds["data"]["refunds"]]
 
 
+async def test_an_order_redeems_a_reward_with_the_customers_points(client, runtime, tenant: Tenant):
+    program = await create_program(client, tenant)  # 2 a dollar; coffee 50 = $4.50
+    coffee, lunch = (r["id"] for r in program["rewards"])
+    customer = await new_customer(client, tenant)
+    assert (await accrue(client, tenant, customer, 120)).status_code == 200
+    product = await client.post(
+        f"{API}/products",
+        json={"name": "Cake", "sku": f"CK-{uuid.uuid4().hex[:6]}", "price": {"amount": 1299},
+              "trackInventory": False},
+        headers=tenant.headers,
+    )  # fmt: skip
+    cart = {
+        "locationId": str(tenant.location_id),
+        "lineItems": [{"productId": product.json()["data"]["id"], "quantity": 2}],
+        "customerId": customer,
+        "loyaltyRewardId": coffee,
+    }
+    preview = await client.post(f"{API}/orders/preview", json=cart, headers=tenant.headers)
+    assert preview.status_code == 200, preview.text
+    priced = preview.json()["data"]
+    assert (priced["discountTotal"]["amount"], priced["total"]["amount"]) == (450, 2148)
+    assert priced["loyaltyReward"]["name"] == "Free coffee"
+    assert (await member(client, tenant, customer))["pointsBalance"] == 120  # nothing spent
+
+    made = await client.post(f"{API}/orders", json=cart, headers=tenant.headers)
+    assert made.status_code == 201, made.text
+    order = made.json()["data"]
+    assert order["total"]["amount"] == 2148 and order["taxTotal"]["amount"] == 195
+    assert order["loyaltyReward"] == {
+        "id": coffee,
+        "programId": program["id"],
+        "name": "Free coffee",
+        "pointsCost": 50,
+        "discount": {"amount": 450, "currency": "AUD"},
+    }
+    assert (await member(client, tenant, customer))["pointsBalance"] == 70
+    [redeemed] = await events(runtime, tenant, "loyalty.points_redeemed")
+    assert redeemed["orderId"] == order["id"] and redeemed["points"] == -50
+
+    # Voiding the sale gives the points back.
+    voided = await client.patch(
+        f"{API}/orders/{order['id']}/status", json={"status": "voided"}, headers=tenant.headers
+    )
+    assert voided.status_code == 200, voided.text
+    assert (await member(client, tenant, customer))["pointsBalance"] == 120
+    [restored] = await events(runtime, tenant, "loyalty.points_restored")
+    assert restored["orderId"] == order["id"] and restored["points"] == 50
+    assert await transactions(runtime, tenant, customer) == [
+        ("accrue", 120, 120),
+        ("redeem", -50, 70),
+        ("restore", 50, 120),
+    ]
+
+    # Short of points: 409, and no order, no number taken.
+    short = await client.post(
+        f"{API}/orders", json={**cart, "loyaltyRewardId": lunch}, headers=tenant.headers
+    )
+    body = problem(short, 409, "conflict")
+    assert "120" in body["detail"] and "300" in body["detail"]
+    again = await client.post(f"{API}/orders", json=cart, headers=tenant.headers)
+    assert again.json()["data"]["number"] == order["number"] + 1
+
+    without = {k: v for k, v in cart.items() if k != "customerId"}
+    bad = await client.post(f"{API}/orders", json=without, headers=tenant.headers)
+    assert fields(problem(bad, 422, "validation")) == {"loyaltyRewardId"}
+    unknown = {**cart, "loyaltyRewardId": str(uuid.uuid4())}
+    bad = await client.post(f"{API}/orders", json=unknown, headers=tenant.headers)
+    assert fields(problem(bad, 422, "validation")) == {"loyaltyRewardId"}
+
+
+async def test_two_sales_cannot_spend_the_same_points(client, runtime, tenant: Tenant):
+    program = await create_program(client, tenant)
+    coffee = program["rewards"][0]["id"]  # 50 points
+    customer = await new_customer(client, tenant)
+    assert (await accrue(client, tenant, customer, 70)).status_code == 200
+    product = await client.post(
+        f"{API}/products",
+        json={"name": "Tea", "sku": f"TE-{uuid.uuid4().hex[:6]}", "price": {"amount": 500},
+              "trackInventory": False},
+        headers=tenant.headers,
+    )  # fmt: skip
+    cart = {
+        "locationId": str(tenant.location_id),
+        "lineItems": [{"productId": product.json()["data"]["id"], "quantity": 1}],
+        "customerId": customer,
+        "loyaltyRewardId": coffee,
+    }
+    answers = await asyncio.gather(
+        *(client.post(f"{API}/orders", json=cart, headers=tenant.headers) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert (await member(client, tenant, customer))["pointsBalance"] == 20
+
+
 # --- roles and isolation ---------------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ ORDER_KEYS = {
     "amountRefunded",
     "balance",
     "campaignIds",
+    "loyaltyReward",
     "payments",
     "refunds",
     "history",
@@ -351,7 +352,7 @@ async def test_create_prices_takes_stock_and_numbers_the_order(client, tenant: T
     assert set(order) == ORDER_KEYS
     assert order["number"] == 1 and order["status"] == "open"
     assert order["locationId"] == str(tenant.location_id) and order["customerId"] is None
-    assert order["note"] == "Table 4" and order["version"] == 1
+    assert order["note"] == "Table 4" and order["version"] == 1 and order["loyaltyReward"] is None
     assert [set(li) >= LINE_KEYS for li in order["lineItems"]] == [True, True]
     first, second = order["lineItems"]
     assert (first["productId"], first["variantId"], first["sku"]) == (

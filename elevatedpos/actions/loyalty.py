@@ -41,6 +41,7 @@ from elevatedpos.rules.loyalty import (
     tier_for,
 )
 from elevatedpos.rules.money import DEFAULT_CURRENCY, check_currency
+from elevatedpos.rules.pricing import Reward
 from elevatedpos.rules.text import check_text
 
 MAX_NAME = 200
@@ -312,6 +313,27 @@ async def accrue_points(
     return member
 
 
+async def _spend(
+    session: AsyncSession, program: LoyaltyProgram, customer_id: uuid.UUID, cost: int, what: str
+) -> Member:
+    """Take `cost` points, 409 naming the balance when short. One conditional statement: two
+    redemptions at once cannot both see enough points."""
+    t = LoyaltyMember.__table__
+    mine = (t.c.program_id == program.id) & (t.c.customer_id == customer_id)
+    row = (
+        await session.execute(
+            update(t)
+            .where(mine, t.c.points_balance >= cost)
+            .values(points_balance=t.c.points_balance - cost, updated_at=utcnow())
+            .returning(t.c.points_balance, t.c.lifetime_points)
+        )
+    ).first()
+    if row is None:
+        balance = await session.scalar(select(t.c.points_balance).where(mine)) or 0
+        raise Conflict(f"Not enough points: the balance is {balance} and {what} costs {cost}")
+    return member_of(program, customer_id, row.points_balance, row.lifetime_points)
+
+
 async def redeem_points(
     db: Database, org_id: uuid.UUID, user_id: uuid.UUID | None, data: Any
 ) -> Member:
@@ -325,33 +347,120 @@ async def redeem_points(
                 [FieldError("rewardId", "rewardId does not name a reward of the program")]
             )
         cost = int(reward["pointsCost"])
-        t = LoyaltyMember.__table__
-        mine = (t.c.program_id == program.id) & (t.c.customer_id == customer_id)
-        # One conditional statement: two redemptions at once cannot both see enough points.
-        row = (
-            await session.execute(
-                update(t)
-                .where(mine, t.c.points_balance >= cost)
-                .values(points_balance=t.c.points_balance - cost, updated_at=utcnow())
-                .returning(t.c.points_balance, t.c.lifetime_points)
-            )
-        ).first()
-        if row is None:
-            balance = await session.scalar(select(t.c.points_balance).where(mine)) or 0
-            raise Conflict(
-                f"Not enough points: the balance is {balance} and {reward['name']} costs {cost}"
-            )
+        member = await _spend(session, program, customer_id, cost, reward["name"])
         audit(
-            session, program, customer_id, "redeem", -cost, row.points_balance,
+            session, program, customer_id, "redeem", -cost, member.points_balance,
             reason=reward["name"], reward_id=reward["id"], user_id=user_id,
         )  # fmt: skip
-        member = member_of(program, customer_id, row.points_balance, row.lifetime_points)
         record_event(
             session,
             org_id,
             "loyalty.points_redeemed",
             {**member.payload(), "points": -cost, "reward": reward},
         )
+    return member
+
+
+async def reward_for_order(
+    session: Any, org_id: uuid.UUID, customer_id: uuid.UUID, raw_reward_id: Any
+) -> Reward:
+    """The active program's reward an order redeems, checked against the customer's balance
+    now (the sale's own conditional update has the last word): 409 without an active
+    program or enough points, 422 when the program has no such reward."""
+    p, m = LoyaltyProgram.__table__, LoyaltyMember.__table__
+    program = (
+        await session.execute(select(p).where(p.c.org_id == org_id, p.c.status == ACTIVE))
+    ).first()
+    if program is None:
+        raise Conflict("Your org has no active loyalty program to redeem a reward from")
+    reward = next((r for r in program.rewards if r["id"] == str(raw_reward_id)), None)
+    if reward is None:
+        raise ValidationFailed(
+            [FieldError("loyaltyRewardId", "loyaltyRewardId does not name a reward of the program")]
+        )
+    balance = await session.scalar(
+        select(m.c.points_balance).where(
+            m.c.program_id == program.id, m.c.customer_id == customer_id
+        )
+    )
+    cost = int(reward["pointsCost"])
+    if (balance or 0) < cost:
+        raise Conflict(
+            f"Not enough points: the balance is {balance or 0} and {reward['name']} costs {cost}"
+        )
+    return Reward(program.id, reward["id"], reward["name"], cost, int(reward["discount"]["amount"]))
+
+
+def reward_payload(reward: Reward, discount: int, currency: str) -> dict[str, Any]:
+    """How an order keeps (and answers) the reward redeemed on it."""
+    return {
+        "programId": str(reward.program_id),
+        "id": reward.id,
+        "name": reward.name,
+        "pointsCost": reward.points_cost,
+        "discount": {"amount": discount, "currency": currency},
+    }
+
+
+async def redeem_for_order(
+    session: AsyncSession, order: Order, user_id: uuid.UUID | None
+) -> Member:
+    """Spend the points of the reward an order redeems, in the sale's transaction: one
+    conditional update, so two sales cannot both spend the same points (409 for the later)."""
+    kept = order.loyalty_reward
+    assert kept is not None and order.customer_id is not None
+    program = await session.get(LoyaltyProgram, uuid.UUID(kept["programId"]))
+    assert program is not None
+    cost = int(kept["pointsCost"])
+    member = await _spend(session, program, order.customer_id, cost, kept["name"])
+    audit(
+        session, program, order.customer_id, "redeem", -cost, member.points_balance,
+        reason=kept["name"], reward_id=kept["id"], order_id=order.id, user_id=user_id,
+    )  # fmt: skip
+    record_event(
+        session,
+        order.org_id,
+        "loyalty.points_redeemed",
+        {**member.payload(), "points": -cost, "reward": kept, "orderId": str(order.id)},
+    )
+    return member
+
+
+async def restore_for_void(
+    session: AsyncSession, order: Order, user_id: uuid.UUID | None
+) -> Member | None:
+    """Give back, in the void's transaction, the points a voided order's reward spent."""
+    kept = order.loyalty_reward
+    if kept is None or order.customer_id is None:
+        return None
+    program = await session.get(LoyaltyProgram, uuid.UUID(kept["programId"]))
+    if program is None:
+        return None
+    cost = int(kept["pointsCost"])
+    m = LoyaltyMember.__table__
+    mine = (m.c.program_id == program.id) & (m.c.customer_id == order.customer_id)
+    row = (
+        await session.execute(
+            update(m)
+            .where(mine, m.c.points_balance <= MAX_POINTS - cost)
+            .values(points_balance=m.c.points_balance + cost, updated_at=utcnow())
+            .returning(m.c.points_balance, m.c.lifetime_points)
+        )
+    ).first()
+    if row is None:
+        return None
+    audit(
+        session, program, order.customer_id, "restore", cost, row.points_balance,
+        reason=f"order {order.number} voided", reward_id=kept["id"], order_id=order.id,
+        user_id=user_id,
+    )  # fmt: skip
+    member = member_of(program, order.customer_id, row.points_balance, row.lifetime_points)
+    record_event(
+        session,
+        order.org_id,
+        "loyalty.points_restored",
+        {**member.payload(), "points": cost, "reward": kept, "orderId": str(order.id)},
+    )
     return member
 
 

@@ -71,6 +71,7 @@ class Cart:
     lines: tuple[pricing.LineRequest, ...]
     campaign_code: str | None
     note: str | None
+    loyalty_reward_id: str | None = None
 
 
 def _id_or_raw(value: Any) -> Any:
@@ -118,9 +119,24 @@ def parse_cart(data: Any) -> Cart:
         customer_id = parse_uuid(data.customer_id)
         if customer_id is None:
             errors.append(FieldError("customerId", "customerId does not name an existing customer"))
+    reward_id = getattr(data, "loyalty_reward_id", None)
+    if reward_id is not None and data.customer_id is None:
+        errors.append(
+            FieldError(
+                "loyaltyRewardId",
+                "loyaltyRewardId needs customerId: a reward is paid with a customer's points",
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
-    return Cart(location_id, customer_id, tuple(requests), code, data.note)
+    return Cart(
+        location_id,
+        customer_id,
+        tuple(requests),
+        code,
+        data.note,
+        None if reward_id is None else str(reward_id),
+    )
 
 
 @dataclass(frozen=True)
@@ -297,6 +313,12 @@ async def _price_with(
     assert cart.location_id is not None
     inputs = await load_pricing_inputs(session, org_id, cart.location_id, cart)
     variant_errors = _variant_errors(cart, inputs)
+    reward = None
+    if cart.loyalty_reward_id is not None:
+        assert cart.customer_id is not None
+        reward = await loyalty.reward_for_order(
+            session, org_id, cart.customer_id, cart.loyalty_reward_id
+        )
     try:
         priced = pricing.price_order(
             cart.lines,
@@ -306,6 +328,7 @@ async def _price_with(
             price_lists=inputs.price_lists,
             campaigns=inputs.campaigns,
             campaign_code=cart.campaign_code,
+            reward=reward,
         )
     except ValidationFailed as exc:
         # one answer names every problem: pricing's and the missing variants
@@ -364,6 +387,7 @@ def order_payload(order: Order, lines: Sequence[Any] | None = None) -> dict[str,
         "amountPaid": money(order.amount_paid, order.currency),
         "amountRefunded": money(order.amount_refunded, order.currency),
         "campaignIds": list(order.campaign_ids),
+        "loyaltyReward": order.loyalty_reward,
         "createdAt": format_datetime(order.created_at),
         "version": order.version,
     }
@@ -446,6 +470,11 @@ async def create_order(
         amount_refunded=0,
         amount_authorized=0,
         campaign_ids=[str(c) for c in priced.campaign_ids],
+        loyalty_reward=None
+        if priced.applied_reward is None
+        else loyalty.reward_payload(
+            priced.applied_reward.reward, priced.applied_reward.discount, "AUD"
+        ),
         history=[history_entry("open", now, user_id, None)],
         note=cart.note,
         user_id=user_id,
@@ -462,7 +491,8 @@ async def create_order(
         }
         for a in priced.applied_campaigns
     ]
-    if db.direct_writes:
+    # A sale that redeems a reward spends points too: the general path, on either database.
+    if db.direct_writes and order.loyalty_reward is None:
         await _save_sale_direct(db, order, lines, deltas, campaigns, user_id, now)
         return CreatedOrder(order, lines)
     async with db.write() as session:
@@ -481,6 +511,8 @@ async def create_order(
         if campaigns:
             await session.execute(insert(OrderCampaign.__table__), campaigns)
         record_event(session, org_id, "order.created", order_payload(order, lines))
+        if order.loyalty_reward is not None:
+            await loyalty.redeem_for_order(session, order, user_id)
     return CreatedOrder(order, lines)
 
 
@@ -609,6 +641,8 @@ async def update_order_status(
         record_event(session, org_id, event, order_payload(order))
         if status == "completed":
             await loyalty.accrue_for_order(session, order, user_id)
+        else:
+            await loyalty.restore_for_void(session, order, user_id)
     return order
 
 

@@ -24,6 +24,7 @@ EVENT_TYPES = frozenset(
         "location.updated",
         "loyalty.points_accrued",
         "loyalty.points_redeemed",
+        "loyalty.points_restored",
         "loyalty.points_reversed",
         "loyalty.program_created",
         "modifier_group.created",

@@ -34,6 +34,7 @@ from elevatedpos.rules.discounts import (
     Id,
     apply_campaigns,
     select_campaigns,
+    spread_amount,
 )
 from elevatedpos.rules.money import DEFAULT_TAX_RATE, MAX_AMOUNT, tax_included
 
@@ -127,6 +128,23 @@ class PricedLine:
 
 
 @dataclass(frozen=True)
+class Reward:
+    """A loyalty reward redeemed on the order: its points buy `discount` (minor units)."""
+
+    program_id: Id
+    id: str
+    name: str
+    points_cost: int
+    discount: int
+
+
+@dataclass(frozen=True)
+class AppliedReward:
+    reward: Reward
+    discount: int  # what it took off: its discount, or less on a cheaper order
+
+
+@dataclass(frozen=True)
 class PricedOrder:
     lines: tuple[PricedLine, ...]
     subtotal: int
@@ -134,6 +152,7 @@ class PricedOrder:
     tax_total: int
     total: int
     applied_campaigns: tuple[AppliedCampaign, ...]
+    applied_reward: AppliedReward | None = None
 
     @property
     def campaign_ids(self) -> tuple[Id, ...]:
@@ -280,8 +299,13 @@ def price_order(
     price_lists: Iterable[PriceList] = (),
     campaigns: Iterable[Campaign] = (),
     campaign_code: str | None = None,
+    reward: Reward | None = None,
 ) -> PricedOrder:
-    """Price a cart; raise PricingError (422) for bad lines, UnknownCampaignCode for a bad code."""
+    """Price a cart; raise PricingError (422) for bad lines, UnknownCampaignCode for a bad code.
+
+    A loyalty reward comes off after the campaigns, spread over the lines in proportion to
+    what is left of each (so each line's GST is on what is actually paid for it), and never
+    takes an order below zero."""
     if not lines:
         raise PricingError([FieldError("lineItems", "lineItems needs at least one line")])
     prices = location_prices(price_lists, location_id)
@@ -310,17 +334,25 @@ def price_order(
         live,
         subtotal,
     )
+    line_discounts = list(discounts.line_discounts)
+    applied_reward = None
+    if reward is not None:
+        rests = [line.subtotal - d for line, d in zip(priced, line_discounts, strict=True)]
+        shares = spread_amount(reward.discount, rests, [str(line.product_id) for line in priced])
+        line_discounts = [d + share for d, share in zip(line_discounts, shares, strict=True)]
+        applied_reward = AppliedReward(reward, sum(shares))
     final = tuple(
-        _discounted(line, discount)
-        for line, discount in zip(priced, discounts.line_discounts, strict=True)
+        _discounted(line, discount) for line, discount in zip(priced, line_discounts, strict=True)
     )
+    discount_total = sum(line_discounts)
     return PricedOrder(
         lines=final,
         subtotal=subtotal,
-        discount_total=discounts.total,
+        discount_total=discount_total,
         tax_total=sum(line.tax for line in final),
-        total=subtotal - discounts.total,
+        total=subtotal - discount_total,
         applied_campaigns=discounts.applied,
+        applied_reward=applied_reward,
     )
 
 

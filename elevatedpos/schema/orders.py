@@ -205,6 +205,29 @@ class PaymentMethod:
     enabled: bool
 
 
+@strawberry.type(description="A loyalty reward redeemed on an order, paid with points")
+class OrderLoyaltyReward:
+    id: str = strawberry.field(description="The reward's id in its program")
+    program_id: strawberry.ID
+    name: str
+    points_cost: int
+    discount: Money = strawberry.field(
+        description="What it took off: the reward's discount, or less on a cheaper order"
+    )
+
+    @classmethod
+    def of(cls, kept: dict[str, Any] | None) -> OrderLoyaltyReward | None:
+        if kept is None:
+            return None
+        return cls(
+            id=kept["id"],
+            program_id=strawberry.ID(kept["programId"]),
+            name=kept["name"],
+            points_cost=kept["pointsCost"],
+            discount=Money.of(kept["discount"]["amount"], kept["discount"]["currency"]),
+        )
+
+
 @strawberry.type
 class Order(Node):
     number: int = strawberry.field(description="Counts up per org from 1, with no gaps")
@@ -218,6 +241,7 @@ class Order(Node):
     amount_paid: Money = strawberry.field(description="Captured payments")
     amount_refunded: Money
     campaign_ids: list[strawberry.ID]
+    loyalty_reward: OrderLoyaltyReward | None
     history: list[OrderHistoryEntry]
     note: str | None
     created_at: datetime
@@ -295,6 +319,7 @@ class Order(Node):
             amount_paid=Money.of(row.amount_paid, cur),
             amount_refunded=Money.of(row.amount_refunded, cur),
             campaign_ids=[strawberry.ID(c) for c in row.campaign_ids],
+            loyalty_reward=OrderLoyaltyReward.of(row.loyalty_reward),
             history=[
                 OrderHistoryEntry(
                     status=OrderStatus(h["status"]),
@@ -320,6 +345,7 @@ class OrderPreview:
     tax_total: Money
     total: Money
     campaign_ids: list[strawberry.ID]
+    loyalty_reward: OrderLoyaltyReward | None
 
 
 @strawberry.type
@@ -353,6 +379,10 @@ class CreateOrderInput:
     customer_id: strawberry.ID | None = None
     campaign_code: str | None = None
     note: str | None = None
+    loyalty_reward_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A reward of the active loyalty program, paid with the customer's points",
+    )
 
 
 @strawberry.input
@@ -417,4 +447,18 @@ def preview_from(priced: Any) -> OrderPreview:
         tax_total=Money.of(priced.tax_total, cur),
         total=Money.of(priced.total, cur),
         campaign_ids=[strawberry.ID(str(c)) for c in priced.campaign_ids],
+        loyalty_reward=_applied_reward(priced.applied_reward, cur),
+    )
+
+
+def _applied_reward(applied: Any, currency: str) -> OrderLoyaltyReward | None:
+    if applied is None:
+        return None
+    reward = applied.reward
+    return OrderLoyaltyReward(
+        id=reward.id,
+        program_id=strawberry.ID(str(reward.program_id)),
+        name=reward.name,
+        points_cost=reward.points_cost,
+        discount=Money.of(applied.discount, currency),
     )

@@ -25,6 +25,7 @@ from elevatedpos.rules.pricing import (
     PriceList,
     PricingError,
     Product,
+    Reward,
     Variant,
     loyalty_points,
     price_order,
@@ -297,6 +298,28 @@ def test_stacked_campaigns_apply_percent_before_amount_whatever_their_order():
         ("a-dollar", 100),
         ("z-half", 300),
     ]
+
+
+def test_a_reward_comes_off_after_campaigns_spread_over_what_is_left():
+    ten_off = Campaign("c-10", percent_off=10)
+    coffee = Reward("prog", "r-coffee", "Free coffee", points_cost=50, discount=450)
+    order = price(
+        [large_oat_double(), LineRequest("p-milk", 1)], campaigns=[ten_off], reward=coffee
+    )
+    # Campaign first: 1280 - 128 and 350 - 35 leave 1152 and 315; the 450 splits 353 / 97.
+    flat, milk = order.lines
+    assert (flat.discount, milk.discount) == (128 + 353, 35 + 97)
+    assert order.applied_reward is not None and order.applied_reward.discount == 450
+    assert order.discount_total == 128 + 35 + 450 and order.total == 1630 - 613
+    # GST is on what is paid: the milk is GST-free, the coffee's tax follows its new total.
+    assert milk.tax == 0 and flat.tax == tax_included(1280 - 481, flat.tax_rate)
+
+
+def test_a_reward_worth_more_than_the_order_takes_it_to_zero_not_below():
+    lunch = Reward("prog", "r-lunch", "Free lunch", points_cost=300, discount=1800)
+    order = price([warm_muffin()], reward=lunch)
+    assert order.total == 0 and order.tax_total == 0
+    assert order.applied_reward is not None and order.applied_reward.discount == 500
 
 
 def test_check_campaign_rules():

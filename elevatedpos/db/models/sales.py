@@ -86,6 +86,8 @@ class Order(OrgOwned, Base):
     amount_refunded: Mapped[int] = mapped_column(default=0)
     amount_authorized: Mapped[int] = mapped_column(default=0)
     campaign_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The loyalty reward redeemed on it: {programId, id, name, pointsCost, discount}.
+    loyalty_reward: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), default=None)
