@@ -555,3 +555,47 @@ async def test_redirect_uris_are_https_without_fragment(https, tenant):
     body = problem(response, 422, "validation")
     assert [e["field"] for e in body["errors"]] == ["redirectUris.1", "redirectUris.2"]
     assert "https" in body["errors"][1]["message"]
+
+
+async def test_uninstalling_an_integration_ends_its_grants_and_webhooks(
+    https, runtime, tenant, make_tenant: TenantFactory
+):
+    app = await new_app(https, tenant)
+    partner = await tokens(https, tenant, app)
+    code, verifier = await code_for(https, tenant, app)  # outstanding
+    hook = await https.post(
+        f"/api/v1/integrations/{app.id}/webhooks",
+        json={"url": "https://hooks.example/in", "events": ["*"]},
+        headers=tenant.headers,
+    )
+    assert hook.status_code == 201, hook.text
+    stranger = await make_tenant()
+    theirs = await https.delete(f"/api/v1/integrations/{app.id}", headers=stranger.headers)
+    problem(theirs, 404, "not-found")
+    staff = await staff_of(runtime, tenant)
+    refused = await https.delete(f"/api/v1/integrations/{app.id}", headers=staff.headers)
+    problem(refused, 403, "forbidden")
+
+    gone = await https.delete(f"/api/v1/integrations/{app.id}", headers=tenant.headers)
+    assert gone.status_code == 200, gone.text
+    assert gone.json()["data"]["status"] == "uninstalled"
+    denied = await https.get("/api/v1/products", headers=bearer(partner["access_token"]))
+    problem(denied, 401, "unauthorized")
+    form = {"grant_type": "refresh_token", "refresh_token": partner["refresh_token"]}
+    oauth_problem(await https.post(TOKEN, data=form, headers=app.basic), 401, "invalid_client")
+    oauth_problem(await exchange(https, app, code, verifier), 401, "invalid_client")
+    _, challenge = pkce()
+    again = await authorize(
+        https, tenant, app, code_challenge=challenge, code_challenge_method="S256"
+    )
+    oauth_problem(again, 400, "invalid_client")
+    hooks = await https.get(f"/api/v1/integrations/{app.id}/webhooks", headers=tenant.headers)
+    assert [h["active"] for h in hooks.json()["data"]] == [False]
+    more = await https.post(
+        f"/api/v1/integrations/{app.id}/webhooks",
+        json={"url": "https://hooks.example/in", "events": ["*"]},
+        headers=tenant.headers,
+    )
+    problem(more, 409, "conflict")
+    twice = await https.delete(f"/api/v1/integrations/{app.id}", headers=tenant.headers)
+    assert twice.status_code == 200 and twice.json()["data"]["status"] == "uninstalled"

@@ -10,22 +10,25 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elevatedpos.auth.sessions import revoke_sessions
 from elevatedpos.db.engine import Database
-from elevatedpos.db.models import Integration, Webhook, WebhookDelivery
+from elevatedpos.db.models import AuthSession, Integration, Webhook, WebhookDelivery
 from elevatedpos.db.scoping import get_in_org, require_in_org
 from elevatedpos.db.types import utcnow
-from elevatedpos.errors import FieldError, ValidationFailed
+from elevatedpos.errors import Conflict, FieldError, ValidationFailed
 from elevatedpos.events import webhooks as delivery
 from elevatedpos.rules.text import check_text
 from elevatedpos.rules.webhooks import TEST_EVENT, check_events, check_url, wants
+from elevatedpos.runtime import Runtime
 from elevatedpos.schema.scalars import format_datetime
 
 MAX_NAME = 200
 MAX_PROVIDER = 64
 MAX_REDIRECT_URIS = 10
+UNINSTALLED = "uninstalled"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -100,6 +103,36 @@ async def install_integration(db: Database, org_id: uuid.UUID, data: Any) -> Ins
     return Installed(row, client_secret)
 
 
+async def uninstall_integration(rt: Runtime, org_id: uuid.UUID, raw_id: Any) -> Integration:
+    """Stop an integration: its OAuth client refused, every grant it holds revoked, its
+    webhooks inactive (pending deliveries fail). Uninstalling it again changes nothing."""
+    async with rt.db.write() as session:
+        # Locked: a code exchange of this client waits, then finds it uninstalled.
+        integration = await require_in_org(
+            session, Integration, raw_id, org_id, "integration", lock=True
+        )
+        if integration.status == UNINSTALLED:
+            return integration
+        integration.status = UNINSTALLED
+        integration.updated_at = utcnow()
+        integration.version += 1
+        await session.execute(
+            update(Webhook).where(Webhook.integration_id == integration.id).values(active=False)
+        )
+        grants = list(
+            await session.scalars(
+                select(AuthSession.id).where(
+                    AuthSession.client_id == integration.client_id,
+                    AuthSession.revoked_at.is_(None),
+                )
+            )
+        )
+        await session.flush()
+    if grants:
+        await revoke_sessions(rt, grants, "integration_uninstalled")
+    return integration
+
+
 async def create_webhook(
     db: Database, org_id: uuid.UUID, raw_integration_id: Any, data: Any
 ) -> Registered:
@@ -108,6 +141,8 @@ async def create_webhook(
         integration = await require_in_org(
             session, Integration, raw_integration_id, org_id, "integration"
         )
+        if integration.status == UNINSTALLED:
+            raise Conflict("The integration is uninstalled: it takes no webhooks")
         if errors:
             raise ValidationFailed(errors)
         secret = f"whsec_{secrets.token_urlsafe(32)}"

@@ -31,6 +31,10 @@ from elevatedpos.errors import Unauthorized
 from elevatedpos.runtime import Runtime
 
 
+class ClientGone(Exception):
+    """The integration was uninstalled while its code was being exchanged."""
+
+
 class Replayed(Exception):
     """The code or refresh token was spent by another request first."""
 
@@ -160,6 +164,13 @@ async def save_tokens(rt: Runtime, state: OAuthState) -> None:
             if spent.rowcount != 1:
                 raise Replayed(old.session.id)
         if issued.fresh:
+            # Read under lock: an uninstall in progress finishes first (and is seen), or waits
+            # for this grant and then revokes it.
+            status = await session.scalar(
+                select(Integration.status).where(Integration.id == client.row.id).with_for_update()
+            )
+            if status != "active":
+                raise ClientGone()
             session.add(
                 AuthSession(
                     id=issued.session_id,

@@ -86,6 +86,18 @@ class IntegrationsMutation:
         return InstalledIntegration(**vars(base), client_secret=made.client_secret)
 
     @strawberry.mutation(
+        description=(
+            "Uninstall an integration: its OAuth client is refused, every token it holds is"
+            " revoked and its webhooks stop"
+        ),
+        permission_classes=WRITE,
+    )
+    async def uninstall_integration(self, info: Info, id: strawberry.ID) -> Integration:
+        ctx = info.context
+        row = await actions.uninstall_integration(ctx.runtime, ctx.org_id, id)
+        return Integration.from_row(row)
+
+    @strawberry.mutation(
         description="Register a webhook of an integration: its signing secret shown once",
         permission_classes=WRITE,
     )

@@ -22,7 +22,7 @@ class DeliveryStatus(Enum):
 class Integration(Node):
     name: str
     provider: str
-    status: str = strawberry.field(description="active")
+    status: str = strawberry.field(description="active, or uninstalled")
     client_id: str = strawberry.field(description="The OAuth client id of the integration")
     redirect_uris: list[str] = strawberry.field(
         description="The exact URIs its OAuth flow may redirect to"

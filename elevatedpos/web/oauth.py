@@ -166,6 +166,8 @@ async def token(request: Request) -> Response:
         except oauth_store.Replayed as replayed:
             await oauth_store.settle_replay(runtime, state, replayed)
             return _answer(request, *InvalidGrantError("The grant was already used")())
+        except oauth_store.ClientGone:
+            return _problem(request, 401, "invalid_client", "The integration is uninstalled")
     elif state.reuse:
         await revoke_sessions(runtime, state.reuse, "oauth_grant_reuse")
     return _answer(request, status, body, headers)
