@@ -162,6 +162,7 @@ def create_app(
         Route("/api/v1/openapi.json", _openapi, methods=["GET"]),
         Route("/api/v1/oauth/authorize", oauth.authorize, methods=["GET"]),
         Route("/api/v1/oauth/token", oauth.token, methods=["POST"]),
+        Route("/api/v1/oauth/revoke", oauth.revoke, methods=["POST"]),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),  # subscriptions (graphql-transport-ws)
         *_rest_routes(executor),

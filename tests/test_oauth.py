@@ -599,3 +599,33 @@ async def test_uninstalling_an_integration_ends_its_grants_and_webhooks(
     problem(more, 409, "conflict")
     twice = await https.delete(f"/api/v1/integrations/{app.id}", headers=tenant.headers)
     assert twice.status_code == 200 and twice.json()["data"]["status"] == "uninstalled"
+
+
+async def test_a_partner_revokes_its_grant_with_either_token(https, tenant):
+    app = await new_app(https, tenant)
+    for kind in ("access_token", "refresh_token"):
+        granted = await tokens(https, tenant, app)
+        form = {"token": granted[kind], "token_type_hint": kind}
+        revoked = await https.post("/api/v1/oauth/revoke", data=form, headers=app.basic)
+        assert revoked.status_code == 200, revoked.text
+        gone = await https.get("/api/v1/products", headers=bearer(granted["access_token"]))
+        problem(gone, 401, "unauthorized")
+        refresh = {"grant_type": "refresh_token", "refresh_token": granted["refresh_token"]}
+        again = await https.post(TOKEN, data=refresh, headers=app.basic)
+        oauth_problem(again, 400, "invalid_grant")
+    # An unknown token is 200 (RFC 7009); another app's grant is not this app's to end.
+    unknown = await https.post("/api/v1/oauth/revoke", data={"token": "x"}, headers=app.basic)
+    assert unknown.status_code == 200
+    other = await new_app(https, tenant)
+    theirs = await tokens(https, tenant, other)
+    refused = await https.post(
+        "/api/v1/oauth/revoke", data={"token": theirs["access_token"]}, headers=app.basic
+    )
+    oauth_problem(refused, 400, "invalid_grant")
+    kept = await https.get("/api/v1/products", headers=bearer(theirs["access_token"]))
+    assert kept.status_code == 200
+    wrong = App(app.id, app.client_id, "not-the-secret")
+    denied = await https.post(
+        "/api/v1/oauth/revoke", data={"token": theirs["access_token"]}, headers=wrong.basic
+    )
+    oauth_problem(denied, 401, "invalid_client")

@@ -35,6 +35,7 @@ from authlib.oauth2.rfc6749 import (
     UnsupportedResponseTypeError,
     grants,
 )
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from starlette.datastructures import FormData, Headers, QueryParams
 
@@ -167,7 +168,8 @@ class OAuthState:
     issued: NewSession | None = None
     spend_code: Code | None = None
     spend_refresh: Grant | None = None
-    reuse: list[uuid.UUID] = field(default_factory=list)  # sessions to revoke: replayed grants
+    # Sessions to revoke: replayed grants, or one its client revokes (RFC 7009).
+    reuse: list[uuid.UUID] = field(default_factory=list)
 
 
 class _Payload(OAuth2Payload):
@@ -296,6 +298,23 @@ class RefreshGrant(grants.RefreshTokenGrant):
         self.state.spend_refresh = refresh_token
 
 
+class Revocation(RevocationEndpoint):
+    """RFC 7009: a partner ends its grant with either of its tokens (the whole grant goes,
+    refresh family and access tokens alike)."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    @property
+    def state(self) -> OAuthState:
+        return self.server.state  # type: ignore[no-any-return]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Grant | None:
+        return self.state.refresh
+
+    def revoke_token(self, token: Grant, request: OAuth2Request) -> None:
+        self.state.reuse.append(token.session.id)
+
+
 class Server(AuthorizationServer):
     """One request's authorization server: Authlib's grants over `state`."""
 
@@ -305,6 +324,7 @@ class Server(AuthorizationServer):
         self.state = state
         self.register_grant(CodeGrant, [Pkce(required=True)])
         self.register_grant(RefreshGrant)
+        self.register_endpoint(Revocation)
         self.register_token_generator("default", self._tokens)
 
     def query_client(self, client_id: str) -> Client | None:

@@ -90,6 +90,26 @@ async def for_token(
     return state
 
 
+async def for_revocation(rt: Runtime, client_id: str | None, token: str | None) -> OAuthState:
+    """The client, and the grant (partner session) its access or refresh token belongs to."""
+    state = OAuthState(now=utcnow())
+    async with rt.db.read() as session:
+        state.client = await _client(session, client_id)
+        if state.client is None or not token:
+            return state
+        session_id = None
+        for decode in (rt.issuer.decode_access, rt.issuer.decode_refresh):
+            try:
+                session_id = uuid.UUID(decode(token)["sid"])
+                break
+            except (Unauthorized, KeyError, ValueError):
+                continue
+        family = None if session_id is None else await session.get(AuthSession, session_id)
+        if family is not None and family.revoked_at is None:
+            state.refresh = Grant(family, uuid.UUID(int=0), spent=False)
+    return state
+
+
 async def _refresh(
     rt: Runtime, session: AsyncSession, token: str, state: OAuthState
 ) -> Grant | None:

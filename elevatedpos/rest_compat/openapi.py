@@ -280,6 +280,46 @@ def _oauth_paths(scopes: list[str]) -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/oauth/revoke": {
+            "post": {
+                "operationId": "oauthRevoke",
+                "summary": "A partner app ends its grant (RFC 7009)",
+                "description": (
+                    "Form-encoded `token` (an access or refresh token of the grant) and an"
+                    " optional `token_type_hint`, with the client's credentials as at /token."
+                    " The whole grant ends: its refresh family and its access tokens. An unknown"
+                    " or expired token is 200 too, as RFC 7009 says."
+                ),
+                "tags": ["Auth"],
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["token"],
+                                "properties": {
+                                    "token": text,
+                                    "token_type_hint": {
+                                        "type": "string",
+                                        "enum": ["access_token", "refresh_token"],
+                                    },
+                                    "client_id": text,
+                                    "client_secret": text,
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "Revoked (or nothing to revoke)"},
+                    "400": _oauth_problem("invalid_request, invalid_grant, ..."),
+                    "401": _oauth_problem("invalid_client"),
+                    "default": _problem("Unexpected error"),
+                },
+            }
+        },
         "/api/v1/oauth/token": {
             "post": {
                 "operationId": "oauthToken",

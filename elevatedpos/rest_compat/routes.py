@@ -231,5 +231,6 @@ def is_public(method: str, path: str) -> bool:
 
 _PUBLIC = frozenset((r.method, r.path) for r in ROUTES if r.public) | {
     ("POST", f"{API}/oauth/token"),
+    ("POST", f"{API}/oauth/revoke"),
 }
 _PUBLIC_PATHS = frozenset({"/healthz", "/readyz", f"{API}/openapi.json"})

@@ -171,3 +171,22 @@ async def token(request: Request) -> Response:
     elif state.reuse:
         await revoke_sessions(runtime, state.reuse, "oauth_grant_reuse")
     return _answer(request, status, body, headers)
+
+
+async def revoke(request: Request) -> Response:
+    """RFC 7009's revocation endpoint: a partner ends its grant (an unknown token is 200)."""
+    runtime: Runtime = request.app.state.runtime
+    read = await _token_request(request)
+    if isinstance(read, Response):
+        return read
+    form, client_id = read
+    state = await oauth_store.for_revocation(runtime, client_id, form.get("token"))  # type: ignore[arg-type]
+    server = Server(runtime.issuer, state)
+    try:
+        oauth_request = _oauth_request(request, form)
+    except OAuth2Error as error:  # insecure_transport
+        return _answer(request, *error(None))
+    status, body, headers = server.create_endpoint_response("revocation", oauth_request)
+    if status == 200 and state.reuse:
+        await revoke_sessions(runtime, state.reuse, "oauth_revoked")
+    return _answer(request, status, body, headers)
