@@ -439,6 +439,49 @@ async def test_refunds_take_back_the_points_the_refunded_money_earned(
     assert [e["refundId"] for e in reversed_] == [r["id"] for r in refunds["data"]["refunds"]]
 
 
+async def test_a_tender_refunded_while_the_order_was_open_takes_no_points(client, tenant: Tenant):
+    await create_program(client, tenant, pointsPerDollar=3)
+    customer = await new_customer(client, tenant)
+    product = await client.post(
+        f"{API}/products",
+        json={"name": "Cake", "sku": f"CK-{uuid.uuid4().hex[:6]}", "price": {"amount": 1299},
+              "trackInventory": False},
+        headers=tenant.headers,
+    )  # fmt: skip
+    line = {"productId": product.json()["data"]["id"], "quantity": 2}
+    made = await client.post(
+        f"{API}/orders",
+        json={"locationId": str(tenant.location_id), "lineItems": [line], "customerId": customer},
+        headers=tenant.headers,
+    )
+    order = made.json()["data"]  # 25.98
+
+    async def call(method: str, path: str, body: dict[str, Any], status: int) -> None:
+        response = await client.request(method, f"{API}{path}", json=body, headers=tenant.headers)
+        assert response.status_code == status, response.text
+
+    pay = "/payments"
+    await call(
+        "POST", pay, {"orderId": order["id"], "amount": {"amount": 1000}, "method": "cash"}, 201
+    )
+    # The customer wants to pay by card after all: the cash goes back while the order is open.
+    await call(
+        "POST",
+        f"/orders/{order['id']}/refund",
+        {"reason": "tender", "amount": {"amount": 1000}},
+        201,
+    )
+    await call(
+        "POST", pay, {"orderId": order["id"], "amount": {"amount": 2598}, "method": "card"}, 201
+    )
+    await call("PATCH", f"/orders/{order['id']}/status", {"status": "completed"}, 200)
+    assert (await member(client, tenant, customer))["pointsBalance"] == 75
+    await call(
+        "POST", f"/orders/{order['id']}/refund", {"reason": "stale", "amount": {"amount": 500}}, 201
+    )
+    assert (await member(client, tenant, customer))["pointsBalance"] == 60  # the $5 only
+
+
 async def test_an_order_redeems_a_reward_with_the_customers_points(client, runtime, tenant: Tenant):
     program = await create_program(client, tenant)  # 2 a dollar; coffee 50 = $4.50
     coffee, lunch = (r["id"] for r in program["rewards"])

@@ -505,7 +505,10 @@ async def reverse_for_refund(
     if earned is None:
         return None
     taken = -sum(r.points for r in rows if r.type == "reverse")
-    points = points_to_reverse(earned.points, order.total, order.amount_refunded, taken)
+    # What the order keeps: money refunded while it was open (a changed tender) and paid
+    # again is not a refund of what was sold.
+    kept = order.amount_paid - order.amount_refunded
+    points = points_to_reverse(earned.points, order.total, kept, taken)
     if points == 0:
         return None
     m = LoyaltyMember.__table__

@@ -19,14 +19,15 @@ def order_points(total: int, points_per_dollar: int) -> int:
     return (max(total, 0) // 100) * points_per_dollar
 
 
-def points_to_reverse(earned: int, total: int, refunded: int, reversed_already: int) -> int:
-    """What a refund takes back of the points an order earned: everything beyond what the
-    spend it keeps (`total - refunded`) earns at the same rate, less what earlier refunds
-    took. A full refund takes all; a refund inside the last dollar's cents may take none."""
+def points_to_reverse(earned: int, total: int, kept: int, reversed_already: int) -> int:
+    """What a refund takes back of the points an order earned on `total`: everything beyond
+    what the money it keeps (`kept`: captured less refunded) earns at the same rate, less
+    what earlier refunds took. A full refund takes all; a refund inside the last dollar's
+    cents may take none."""
     if earned <= 0 or total < 100:
         return 0
     rate = earned // (total // 100)  # earned = floor(total / 100) * pointsPerDollar then
-    keep = order_points(total - refunded, rate)
+    keep = order_points(min(kept, total), rate)
     return max(earned - keep - reversed_already, 0)
 
 

@@ -22,21 +22,24 @@ def test_tiers_go_by_lifetime_points():
 
 
 def test_a_full_refund_takes_back_everything_earned():
-    assert points_to_reverse(earned=40, total=2050, refunded=2050, reversed_already=0) == 40
+    assert points_to_reverse(earned=40, total=2050, kept=0, reversed_already=0) == 40
 
 
 def test_a_partial_refund_takes_back_what_the_refunded_dollars_earned():
     # $20.50 at 2 points a dollar earned 40; refunding $5.00 keeps $15.50, which earns 30.
-    assert points_to_reverse(earned=40, total=2050, refunded=500, reversed_already=0) == 10
+    assert points_to_reverse(earned=40, total=2050, kept=1550, reversed_already=0) == 10
     # Refunding the 50 cents past the last whole dollar takes nothing.
-    assert points_to_reverse(earned=40, total=2050, refunded=50, reversed_already=0) == 0
+    assert points_to_reverse(earned=40, total=2050, kept=2000, reversed_already=0) == 0
     # A second refund takes only what the first did not.
-    assert points_to_reverse(earned=40, total=2050, refunded=1550, reversed_already=10) == 20
+    assert points_to_reverse(earned=40, total=2050, kept=500, reversed_already=10) == 20
+    # Money taken twice (a tender refunded while the order was open, then paid again) is
+    # not a refund of what was sold: the order still keeps its whole total.
+    assert points_to_reverse(earned=40, total=2050, kept=2050, reversed_already=0) == 0
 
 
 def test_nothing_earned_nothing_taken():
-    assert points_to_reverse(earned=0, total=5000, refunded=5000, reversed_already=0) == 0
-    assert points_to_reverse(earned=0, total=50, refunded=50, reversed_already=0) == 0
+    assert points_to_reverse(earned=0, total=5000, kept=0, reversed_already=0) == 0
+    assert points_to_reverse(earned=0, total=50, kept=0, reversed_already=0) == 0
 
 
 @given(
@@ -51,10 +54,10 @@ def test_refunds_in_any_steps_take_back_what_one_refund_would(dollars, cents, ra
     refunded = taken = 0
     for amount in refunds:
         refunded = min(refunded + amount, total)
-        step = points_to_reverse(earned, total, refunded, taken)
+        step = points_to_reverse(earned, total, total - refunded, taken)
         assert step >= 0
         taken += step
         # Never more than earned, and always what a single refund of the same sum takes.
-        assert taken == points_to_reverse(earned, total, refunded, 0) <= earned
+        assert taken == points_to_reverse(earned, total, total - refunded, 0) <= earned
     if refunded == total:
         assert taken == earned
