@@ -699,6 +699,7 @@ def _writes(s: Seeded) -> list[tuple[str, dict[str, Any]]]:
             {"id": s.integration_id, "input": {"url": "https://h.example/x", "events": ["*"]}},
         ),
         ("TestWebhooks", {"id": s.integration_id, "input": {"webhookId": s.webhook_id}}),
+        ("UninstallIntegration", {"id": s.integration_id}),
         ("Login", {"input": {"email": s.tenant.email, "password": "correct-horse-battery"}}),
         ("RefreshToken", {"input": {"refreshToken": s.tenant.refresh_token}}),
         ("Logout", {}),
