@@ -44,6 +44,11 @@ def plan_limits(plan: str, rate_limit: int | None, burst: int | None) -> tuple[i
     return PLAN_LIMITS.get(plan, PLAN_LIMITS["starter"])
 
 
+def share_of(limit: int, burst: int, percent: int) -> tuple[int, int]:
+    """A partner app's own (limit, burst): `percent` of its org's, at least 1 each."""
+    return max(limit * percent // 100, 1), max(burst * percent // 100, 1)
+
+
 class Decision(NamedTuple):  # made on every request: a tuple is the cheapest record
     allowed: bool
     limit: int

@@ -33,6 +33,15 @@ def _positive_int(env: Any, name: str, default: int) -> int:
     return int(raw)
 
 
+def _percent(env: Any, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ValueError(f"{name} must be a whole percent, 1 to 100 (got {raw!r})")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -49,6 +58,8 @@ class Settings:
     # Published events, finished webhook deliveries and automation runs older than this are
     # deleted by the outbox relay (stock movements and points transactions are kept).
     event_retention_days: int = 30
+    # The most of its org's rate limit one partner app may use, so tills keep the rest.
+    partner_rate_percent: int = 50
 
     @property
     def is_sqlite(self) -> bool:
@@ -63,6 +74,7 @@ class Settings:
             "jwt_secret": env.get("JWT_SECRET") or None,
             "allow_private_webhook_targets": _truthy(env.get("ALLOW_PRIVATE_WEBHOOK_TARGETS")),
             "event_retention_days": _positive_int(env, "EVENT_RETENTION_DAYS", 30),
+            "partner_rate_percent": _percent(env, "PARTNER_RATE_PERCENT", 50),
         }
         values.update(overrides)
         if isinstance(values.get("database_url"), str):

@@ -629,3 +629,54 @@ async def test_a_partner_revokes_its_grant_with_either_token(https, tenant):
         "/api/v1/oauth/revoke", data={"token": theirs["access_token"]}, headers=wrong.basic
     )
     oauth_problem(denied, 401, "invalid_client")
+
+
+# --- a partner app's share of its org's rate limit ---------------------------------------------
+
+
+async def spend_share(client, tenant: Tenant) -> None:
+    """A partner app of an org of burst 20 spends its share (10), and is refused; the org's
+    own users still get through."""
+    app = await new_app(client, tenant)
+    partner = await tokens(client, tenant, app)
+    answers = [
+        await client.get("/api/v1/products", headers=bearer(partner["access_token"]))
+        for _ in range(12)
+    ]
+    statuses = [a.status_code for a in answers]
+    assert statuses[:10] == [200] * 10 and 429 in statuses[10:], statuses
+    first = answers[0]
+    assert first.headers["x-ratelimit-limit"] == "30"  # the app's share of 60 a minute
+    refused = problem(next(a for a in answers if a.status_code == 429), 429, "rate-limited")
+    assert "share (50 %)" in refused["detail"] and int(answers[-1].headers["retry-after"]) >= 1
+    mine = await client.get("/api/v1/locations", headers=tenant.headers)
+    assert mine.status_code == 200, mine.text
+    assert mine.headers["x-ratelimit-limit"] == "60"
+
+
+async def test_a_partner_app_uses_at_most_its_share_of_the_orgs_limit(
+    https, make_tenant: TenantFactory
+):
+    tenant = await make_tenant(plan="enterprise", rate_limit=60, burst=20)
+    await spend_share(https, tenant)
+
+
+async def test_the_share_holds_with_the_redis_store(redis_apps, make_tenant: TenantFactory):
+    tenant = await make_tenant(plan="enterprise", rate_limit=60, burst=20)
+    async with new_client(redis_apps[0], base_url="https://testserver") as client:
+        await spend_share(client, tenant)
+
+
+async def test_a_costly_partner_query_is_charged_to_its_share_too(
+    https, make_tenant: TenantFactory
+):
+    tenant = await make_tenant(plan="enterprise", rate_limit=600, burst=40)
+    app = await new_app(https, tenant)
+    partner = await tokens(https, tenant, app)
+    query = "{ products(first: 100) { nodes { id variants { id } category { id } } } }"
+    costly = await https.post(
+        "/graphql", json={"query": query}, headers=bearer(partner["access_token"])
+    )
+    assert costly.status_code == 200, costly.text
+    left = int(costly.headers["x-ratelimit-remaining"])
+    assert left < 20 - 1, left  # more than one token of the app's 20

@@ -66,5 +66,10 @@ class Principal:
         """The rate-limit bucket this principal's requests draw from: its org's."""
         return f"org:{self.org_id}"
 
+    @cached_property
+    def app_bucket(self) -> str | None:
+        """A partner app's own share of its org's limit (its requests draw from both)."""
+        return None if self.client_id is None else f"org:{self.org_id}:app:{self.client_id}"
+
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

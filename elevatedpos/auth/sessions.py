@@ -17,7 +17,7 @@ from elevatedpos.auth.scopes import Principal, scopes_for_role
 from elevatedpos.db.models import AuthSession, RefreshToken, User
 from elevatedpos.db.types import utcnow
 from elevatedpos.errors import RateLimited, Unauthorized
-from elevatedpos.ratelimit import GO, REFUSE, Decision, RedisStore
+from elevatedpos.ratelimit import GO, REFUSE, Decision, RedisStore, share_of
 from elevatedpos.runtime import Runtime
 
 LOGIN_WINDOW_SECONDS = 60
@@ -256,6 +256,21 @@ def authenticate_and_charge_now(rt: Runtime, token: str) -> tuple[Principal, Dec
         raise Unauthorized("Session has ended")
     decision = rt.limiter.take_now(principal.bucket, limits[0], limits[1])
     return None if decision is None else (principal, decision)
+
+
+async def charge_app(
+    rt: Runtime, principal: Principal, decision: Decision, cost: int = 1
+) -> Decision:
+    """A partner app's request also draws on the app's own share of its org's limit
+    (`PARTNER_RATE_PERCENT`), so one app cannot starve the org's tills: the decision to
+    answer with, refused when the app's share is spent. Users' requests pass unchanged."""
+    key = principal.app_bucket
+    percent = rt.settings.partner_rate_percent
+    if key is None or percent >= 100 or not decision.allowed:
+        return decision
+    limit, burst = share_of(*await rt.org_limits(principal.org_id), percent)
+    app = await rt.limiter.take(key, limit, burst, cost)
+    return Decision(app.allowed, limit, min(app.remaining, decision.remaining), app.retry_after)
 
 
 async def authenticate_and_charge(rt: Runtime, token: str) -> tuple[Principal, Decision]:

@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from elevatedpos.auth.sessions import charge_app
 from elevatedpos.errors import BadRequest, RateLimited, Unauthorized, ValidationFailed
 from elevatedpos.executor import VALIDATED, execute_document
 from elevatedpos.resolvers.auth import AuthMutation
@@ -168,6 +169,8 @@ async def charge_request_cost(ctx: Any, principal: Any, nodes: int) -> None:
         # The middleware already took 1 token for the request itself.
         limit, burst = await ctx.runtime.org_limits(principal.org_id)
         decision = await ctx.runtime.limiter.take(principal.bucket, limit, burst, cost - 1)
+        if principal.client_id is not None:
+            decision = await charge_app(ctx.runtime, principal, decision, cost - 1)
         if ctx.rate_limit_headers is not None:
             ctx.rate_limit_headers["X-RateLimit-Remaining"] = str(decision.remaining)
         if not decision.allowed:

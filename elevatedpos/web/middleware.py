@@ -14,6 +14,7 @@ from elevatedpos.auth.sessions import (
     authenticate,
     authenticate_and_charge,
     authenticate_and_charge_now,
+    charge_app,
 )
 from elevatedpos.errors import INTERNAL, DomainError, RateLimited, Unauthorized
 from elevatedpos.runtime import Runtime
@@ -78,6 +79,10 @@ class RequestIdMiddleware:
 
 
 _ID_NAME = (b"x-request-id",)
+_APP_SHARE = (
+    "This app has used its share ({} %) of your org's rate limit; the rest is kept for your"
+    " org's own tills and users"
+)
 _OUR_NAMES = (b"x-request-id", b"x-ratelimit-limit", b"x-ratelimit-remaining")
 
 
@@ -158,6 +163,7 @@ class AccessMiddleware:
         st = state(scope)
         principal = st["principal"] = None
         decision = None
+        refusal: str | None = None
         authorization = header(scope, b"authorization")
         if authorization:
             scheme, _, token = authorization.partition(" ")
@@ -174,6 +180,12 @@ class AccessMiddleware:
                             self.runtime, token
                         ) or await authenticate_and_charge(self.runtime, token)
                         principal, decision = charged
+                        if principal.client_id is not None and decision.allowed:
+                            decision = await charge_app(self.runtime, principal, decision)
+                            if not decision.allowed:
+                                refusal = _APP_SHARE.format(
+                                    self.runtime.settings.partner_rate_percent
+                                )
                     else:
                         principal = await authenticate(self.runtime, token)
                     st["principal"] = principal
@@ -195,7 +207,7 @@ class AccessMiddleware:
             st["rate_limit_headers"] = headers
             if not decision.allowed:
                 response = domain_error_response(
-                    RateLimited(decision.retry_after),
+                    RateLimited(decision.retry_after, refusal),
                     instance=scope["path"],
                     request_id=request_id_of(scope),
                 )
