@@ -335,9 +335,8 @@ async def test_concurrent_redemptions_never_overspend(client, runtime, tenant: T
 # --- orders ----------------------------------------------------------------------------------
 
 
-async def test_a_completed_order_earns_points_for_its_customer(client, runtime, tenant: Tenant):
-    await create_program(client, tenant, pointsPerDollar=3)
-    customer = await new_customer(client, tenant)
+async def cake_cart(client, tenant: Tenant, **extra: Any) -> dict[str, Any]:
+    """The sale these tests ring up: two untracked cakes at $12.99, $25.98 in all."""
     product = await client.post(
         f"{API}/products",
         json={"name": "Cake", "sku": f"CK-{uuid.uuid4().hex[:6]}", "price": {"amount": 1299},
@@ -345,34 +344,41 @@ async def test_a_completed_order_earns_points_for_its_customer(client, runtime, 
         headers=tenant.headers,
     )  # fmt: skip
     line = {"productId": product.json()["data"]["id"], "quantity": 2}
-    order_body = {"locationId": str(tenant.location_id), "lineItems": [line]}
+    return {"locationId": str(tenant.location_id), "lineItems": [line], **extra}
 
-    async def sell(**extra: Any) -> dict[str, Any]:
-        made = await client.post(
-            f"{API}/orders", json={**order_body, **extra}, headers=tenant.headers
-        )
-        assert made.status_code == 201, made.text
-        return made.json()["data"]  # type: ignore[no-any-return]
 
-    async def settle(order: dict[str, Any], status: str) -> None:
-        if status == "completed":
-            paid = await client.post(
-                f"{API}/payments",
-                json={"orderId": order["id"], "amount": order["total"], "method": "cash"},
-                headers=tenant.headers,
-            )
-            assert paid.status_code == 201, paid.text
-        moved = await client.patch(
-            f"{API}/orders/{order['id']}/status", json={"status": status}, headers=tenant.headers
-        )
-        assert moved.status_code == 200, moved.text
+async def call(client, tenant: Tenant, method: str, path: str, body: Any, status: int) -> Any:
+    """`method path` with `body`, which must answer `status`; its data."""
+    response = await client.request(method, f"{API}{path}", json=body, headers=tenant.headers)
+    assert response.status_code == status, response.text
+    return response.json()["data"] if response.content else None
 
-    order = await sell(customerId=customer)  # 25.98: 25 whole dollars
+
+async def sell(client, tenant: Tenant, cart: dict[str, Any]) -> dict[str, Any]:
+    return await call(client, tenant, "POST", "/orders", cart, 201)  # type: ignore[no-any-return]
+
+
+async def settle(client, tenant: Tenant, order: dict[str, Any], status: str) -> None:
+    """Pay an order in cash and complete it, or void it."""
+    if status == "completed":
+        payment = {"orderId": order["id"], "amount": order["total"], "method": "cash"}
+        await call(client, tenant, "POST", "/payments", payment, 201)
+    await call(client, tenant, "PATCH", f"/orders/{order['id']}/status", {"status": status}, 200)
+
+
+async def test_a_completed_order_earns_points_for_its_customer(client, runtime, tenant: Tenant):
+    await create_program(client, tenant, pointsPerDollar=3)
+    customer = await new_customer(client, tenant)
+    anonymous = await cake_cart(client, tenant)
+    cart = {**anonymous, "customerId": customer}
+
+    order = await sell(client, tenant, cart)  # 25.98: 25 whole dollars
     assert (await member(client, tenant, customer))["pointsBalance"] == 0  # open: nothing yet
-    await settle(order, "completed")
+    await settle(client, tenant, order, "completed")
     assert (await member(client, tenant, customer))["pointsBalance"] == 75
-    await settle(await sell(customerId=customer), "voided")  # a voided order earns nothing
-    await settle(await sell(), "completed")  # nor one without a customer
+    voided = await sell(client, tenant, cart)
+    await settle(client, tenant, voided, "voided")  # a voided order earns nothing
+    await settle(client, tenant, await sell(client, tenant, anonymous), "completed")  # nor this
     assert (await member(client, tenant, customer))["pointsBalance"] == 75
     assert await transactions(runtime, tenant, customer) == [("accrue", 75, 75)]
     [earned] = await events(runtime, tenant, "loyalty.points_accrued")
@@ -387,37 +393,12 @@ async def test_refunds_take_back_the_points_the_refunded_money_earned(
     )
     reward = program["rewards"][0]["id"]  # costs 50
     customer = await new_customer(client, tenant)
-    product = await client.post(
-        f"{API}/products",
-        json={"name": "Cake", "sku": f"CK-{uuid.uuid4().hex[:6]}", "price": {"amount": 1299},
-              "trackInventory": False},
-        headers=tenant.headers,
-    )  # fmt: skip
-    line = {"productId": product.json()["data"]["id"], "quantity": 2}
-    made = await client.post(
-        f"{API}/orders",
-        json={"locationId": str(tenant.location_id), "lineItems": [line], "customerId": customer},
-        headers=tenant.headers,
-    )
-    order = made.json()["data"]  # 25.98: 75 points
-    paid = await client.post(
-        f"{API}/payments",
-        json={"orderId": order["id"], "amount": order["total"], "method": "cash"},
-        headers=tenant.headers,
-    )
-    assert paid.status_code == 201, paid.text
-    done = await client.patch(
-        f"{API}/orders/{order['id']}/status", json={"status": "completed"}, headers=tenant.headers
-    )
-    assert done.status_code == 200, done.text
+    order = await sell(client, tenant, await cake_cart(client, tenant, customerId=customer))
+    await settle(client, tenant, order, "completed")  # 25.98: 75 points
 
     async def refund(**body: Any) -> None:
-        response = await client.post(
-            f"{API}/orders/{order['id']}/refund",
-            json={"reason": "returned", **body},
-            headers=tenant.headers,
-        )
-        assert response.status_code == 201, response.text
+        path = f"/orders/{order['id']}/refund"
+        await call(client, tenant, "POST", path, {"reason": "returned", **body}, 201)
 
     await refund(amount={"amount": 500})  # keeps 20.98: 60 points, so 15 go
     after = await member(client, tenant, customer)
@@ -442,43 +423,21 @@ async def test_refunds_take_back_the_points_the_refunded_money_earned(
 async def test_a_tender_refunded_while_the_order_was_open_takes_no_points(client, tenant: Tenant):
     await create_program(client, tenant, pointsPerDollar=3)
     customer = await new_customer(client, tenant)
-    product = await client.post(
-        f"{API}/products",
-        json={"name": "Cake", "sku": f"CK-{uuid.uuid4().hex[:6]}", "price": {"amount": 1299},
-              "trackInventory": False},
-        headers=tenant.headers,
-    )  # fmt: skip
-    line = {"productId": product.json()["data"]["id"], "quantity": 2}
-    made = await client.post(
-        f"{API}/orders",
-        json={"locationId": str(tenant.location_id), "lineItems": [line], "customerId": customer},
-        headers=tenant.headers,
-    )
-    order = made.json()["data"]  # 25.98
-
-    async def call(method: str, path: str, body: dict[str, Any], status: int) -> None:
-        response = await client.request(method, f"{API}{path}", json=body, headers=tenant.headers)
-        assert response.status_code == status, response.text
-
-    pay = "/payments"
-    await call(
-        "POST", pay, {"orderId": order["id"], "amount": {"amount": 1000}, "method": "cash"}, 201
-    )
+    order = await sell(client, tenant, await cake_cart(client, tenant, customerId=customer))
+    refund = f"/orders/{order['id']}/refund"
+    cash = {"orderId": order["id"], "amount": {"amount": 1000}, "method": "cash"}
+    await call(client, tenant, "POST", "/payments", cash, 201)
     # The customer wants to pay by card after all: the cash goes back while the order is open.
+    back = {"reason": "tender", "amount": {"amount": 1000}}
+    await call(client, tenant, "POST", refund, back, 201)
+    card = {"orderId": order["id"], "amount": {"amount": 2598}, "method": "card"}
+    await call(client, tenant, "POST", "/payments", card, 201)
     await call(
-        "POST",
-        f"/orders/{order['id']}/refund",
-        {"reason": "tender", "amount": {"amount": 1000}},
-        201,
+        client, tenant, "PATCH", f"/orders/{order['id']}/status", {"status": "completed"}, 200
     )
-    await call(
-        "POST", pay, {"orderId": order["id"], "amount": {"amount": 2598}, "method": "card"}, 201
-    )
-    await call("PATCH", f"/orders/{order['id']}/status", {"status": "completed"}, 200)
     assert (await member(client, tenant, customer))["pointsBalance"] == 75
-    await call(
-        "POST", f"/orders/{order['id']}/refund", {"reason": "stale", "amount": {"amount": 500}}, 201
-    )
+    stale = {"reason": "stale", "amount": {"amount": 500}}
+    await call(client, tenant, "POST", refund, stale, 201)
     assert (await member(client, tenant, customer))["pointsBalance"] == 60  # the $5 only
 
 
@@ -487,18 +446,7 @@ async def test_an_order_redeems_a_reward_with_the_customers_points(client, runti
     coffee, lunch = (r["id"] for r in program["rewards"])
     customer = await new_customer(client, tenant)
     assert (await accrue(client, tenant, customer, 120)).status_code == 200
-    product = await client.post(
-        f"{API}/products",
-        json={"name": "Cake", "sku": f"CK-{uuid.uuid4().hex[:6]}", "price": {"amount": 1299},
-              "trackInventory": False},
-        headers=tenant.headers,
-    )  # fmt: skip
-    cart = {
-        "locationId": str(tenant.location_id),
-        "lineItems": [{"productId": product.json()["data"]["id"], "quantity": 2}],
-        "customerId": customer,
-        "loyaltyRewardId": coffee,
-    }
+    cart = await cake_cart(client, tenant, customerId=customer, loyaltyRewardId=coffee)
     preview = await client.post(f"{API}/orders/preview", json=cart, headers=tenant.headers)
     assert preview.status_code == 200, preview.text
     priced = preview.json()["data"]
@@ -557,18 +505,7 @@ async def test_two_sales_cannot_spend_the_same_points(client, runtime, tenant: T
     coffee = program["rewards"][0]["id"]  # 50 points
     customer = await new_customer(client, tenant)
     assert (await accrue(client, tenant, customer, 70)).status_code == 200
-    product = await client.post(
-        f"{API}/products",
-        json={"name": "Tea", "sku": f"TE-{uuid.uuid4().hex[:6]}", "price": {"amount": 500},
-              "trackInventory": False},
-        headers=tenant.headers,
-    )  # fmt: skip
-    cart = {
-        "locationId": str(tenant.location_id),
-        "lineItems": [{"productId": product.json()["data"]["id"], "quantity": 1}],
-        "customerId": customer,
-        "loyaltyRewardId": coffee,
-    }
+    cart = await cake_cart(client, tenant, customerId=customer, loyaltyRewardId=coffee)
     answers = await asyncio.gather(
         *(client.post(f"{API}/orders", json=cart, headers=tenant.headers) for _ in range(4))
     )
