@@ -101,9 +101,9 @@ async def authorize(request: Request) -> Response:
     return _answer(request, status, body, headers)
 
 
-async def _token_request(request: Request) -> tuple[FormData, str | None] | Response:
-    """The token request's form and the client id it authenticates with, or the problem
-    with them (before anything is read from the database)."""
+async def _token_request(request: Request) -> tuple[StarletteRequest, str | None] | Response:
+    """A token or revocation request as Authlib sees it and the client id it authenticates
+    with, or the problem with them (before anything is read from the database)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
         return _problem(
             request, 400, "invalid_request", f"The token endpoint takes {FORM} (RFC 6749)"
@@ -134,7 +134,11 @@ async def _token_request(request: Request) -> tuple[FormData, str | None] | Resp
                 "invalid_request",
                 "Authenticate with Basic or with the form, not both",
             )
-    return form, basic_id or form.get("client_id")  # type: ignore[return-value]
+    try:
+        oauth_request = _oauth_request(request, form)
+    except OAuth2Error as error:  # insecure_transport
+        return _answer(request, *error(None))
+    return oauth_request, basic_id or form.get("client_id")  # type: ignore[return-value]
 
 
 async def token(request: Request) -> Response:
@@ -143,7 +147,8 @@ async def token(request: Request) -> Response:
     read = await _token_request(request)
     if isinstance(read, Response):
         return read
-    form, client_id = read
+    oauth_request, client_id = read
+    form = oauth_request.form
     grant_type = form.get("grant_type")
     credential = (
         form.get("code") if grant_type == "authorization_code" else form.get("refresh_token")
@@ -155,10 +160,6 @@ async def token(request: Request) -> Response:
         credential,  # type: ignore[arg-type]
     )
     server = Server(runtime.issuer, state)
-    try:
-        oauth_request = _oauth_request(request, form)
-    except OAuth2Error as error:  # insecure_transport
-        return _answer(request, *error(None))
     status, body, headers = server.create_token_response(oauth_request)
     if status == 200:
         try:
@@ -179,13 +180,10 @@ async def revoke(request: Request) -> Response:
     read = await _token_request(request)
     if isinstance(read, Response):
         return read
-    form, client_id = read
-    state = await oauth_store.for_revocation(runtime, client_id, form.get("token"))  # type: ignore[arg-type]
+    oauth_request, client_id = read
+    token = oauth_request.form.get("token")
+    state = await oauth_store.for_revocation(runtime, client_id, token)
     server = Server(runtime.issuer, state)
-    try:
-        oauth_request = _oauth_request(request, form)
-    except OAuth2Error as error:  # insecure_transport
-        return _answer(request, *error(None))
     status, body, headers = server.create_endpoint_response("revocation", oauth_request)
     if status == 200 and state.reuse:
         await revoke_sessions(runtime, state.reuse, "oauth_revoked")
