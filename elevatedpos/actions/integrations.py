@@ -3,7 +3,6 @@ register webhooks (their signing secret shown once), queue and test deliveries."
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elevatedpos.auth.oauth import digest
 from elevatedpos.auth.sessions import revoke_sessions
 from elevatedpos.db.engine import Database
 from elevatedpos.db.models import AuthSession, Integration, Webhook, WebhookDelivery
@@ -53,10 +53,6 @@ class TestDelivery:
     error: str | None
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 async def install_integration(db: Database, org_id: uuid.UUID, data: Any) -> Installed:
     errors = check_text(data.name, "name", max_length=MAX_NAME)
     errors += check_text(data.provider, "provider", max_length=MAX_PROVIDER)
@@ -91,7 +87,7 @@ async def install_integration(db: Database, org_id: uuid.UUID, data: Any) -> Ins
         provider=data.provider.strip(),
         status="active",
         client_id=f"epos_{secrets.token_hex(12)}",
-        client_secret_hash=hash_secret(client_secret),
+        client_secret_hash=digest(client_secret),
         redirect_uris=list(dict.fromkeys(uris)),
         created_at=now,
         updated_at=now,
