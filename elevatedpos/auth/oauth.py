@@ -123,7 +123,8 @@ class Code(AuthorizationCodeMixin):
 
 
 class Grant(TokenMixin):
-    """A partner session's refresh token: its family (the session) and its own id."""
+    """A partner's grant (its session) as Authlib's token: with the refresh token presented
+    (its id, and whether it was spent), or, at revocation, whichever token named it."""
 
     def __init__(self, session: AuthSession, token_id: uuid.UUID, spent: bool) -> None:
         self.session = session
@@ -169,7 +170,7 @@ class OAuthState:
     spend_code: Code | None = None
     spend_refresh: Grant | None = None
     # Sessions to revoke: replayed grants, or one its client revokes (RFC 7009).
-    reuse: list[uuid.UUID] = field(default_factory=list)
+    revoke: list[uuid.UUID] = field(default_factory=list)
 
 
 class _Payload(OAuth2Payload):
@@ -256,7 +257,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if found.row.used_at is not None:
             # Presented again: deny, and end what its first exchange started (RFC 6749 4.1.2).
             if found.row.session_id is not None:
-                self.state.reuse.append(found.row.session_id)
+                self.state.revoke.append(found.row.session_id)
             return None
         if found.row.expires_at <= self.state.now:
             return None
@@ -286,7 +287,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if grant.spent:
             # A spent token again: its family may be stolen, so it ends (as at /auth/refresh).
             if grant.check_client(self.request.client):
-                state.reuse.append(grant.session.id)
+                state.revoke.append(grant.session.id)
             return None
         return grant
 
@@ -312,7 +313,7 @@ class Revocation(RevocationEndpoint):
         return self.state.refresh
 
     def revoke_token(self, token: Grant, request: OAuth2Request) -> None:
-        self.state.reuse.append(token.session.id)
+        self.state.revoke.append(token.session.id)
 
 
 class Server(AuthorizationServer):

@@ -169,8 +169,8 @@ async def token(request: Request) -> Response:
             return _answer(request, *InvalidGrantError("The grant was already used")())
         except oauth_store.ClientGone:
             return _problem(request, 401, "invalid_client", "The integration is uninstalled")
-    elif state.reuse:
-        await revoke_sessions(runtime, state.reuse, "oauth_grant_reuse")
+    elif state.revoke:
+        await revoke_sessions(runtime, state.revoke, "oauth_grant_reuse")
     return _answer(request, status, body, headers)
 
 
@@ -185,6 +185,6 @@ async def revoke(request: Request) -> Response:
     state = await oauth_store.for_revocation(runtime, client_id, token)
     server = Server(runtime.issuer, state)
     status, body, headers = server.create_endpoint_response("revocation", oauth_request)
-    if status == 200 and state.reuse:
-        await revoke_sessions(runtime, state.reuse, "oauth_revoked")
+    if status == 200 and state.revoke:
+        await revoke_sessions(runtime, state.revoke, "oauth_revoked")
     return _answer(request, status, body, headers)
