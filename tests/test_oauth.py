@@ -243,6 +243,25 @@ async def test_the_same_code_exchanged_at_once_succeeds_once(app, https, tenant)
     problem(revoked, 401, "unauthorized")
 
 
+async def test_one_refresh_token_spent_at_once_succeeds_once(app, https, tenant):
+    partner = await new_app(https, tenant)
+    granted = await tokens(https, tenant, partner)
+    form = {"grant_type": "refresh_token", "refresh_token": granted["refresh_token"]}
+    clients = [new_client(app, base_url="https://testserver") for _ in range(5)]
+    try:
+        answers = await asyncio.gather(
+            *(c.post(TOKEN, data=form, headers=partner.basic) for c in clients)
+        )
+    finally:
+        for c in clients:
+            await c.aclose()
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400, 400]
+    # The losers presented a spent token: the grant ends, the winner's new tokens with it.
+    winner = next(a for a in answers if a.status_code == 200).json()
+    revoked = await https.get("/api/v1/products", headers=bearer(winner["access_token"]))
+    problem(revoked, 401, "unauthorized")
+
+
 async def test_pkce_is_required_and_checked(https, tenant):
     app = await new_app(https, tenant)
     missing = redirected(await authorize(https, tenant, app))
