@@ -313,6 +313,15 @@ async def accrue_points(
     return member
 
 
+def _not_enough(balance: int | None, what: str, cost: int) -> Conflict:
+    return Conflict(f"Not enough points: the balance is {balance or 0} and {what} costs {cost}")
+
+
+def _reward_of(program: Any, raw_reward_id: Any) -> dict[str, Any] | None:
+    """The program's reward with this id (any program row: ORM or Core)."""
+    return next((r for r in program.rewards if r["id"] == str(raw_reward_id)), None)
+
+
 async def _spend(
     session: AsyncSession, program: LoyaltyProgram, customer_id: uuid.UUID, cost: int, what: str
 ) -> Member:
@@ -329,8 +338,7 @@ async def _spend(
         )
     ).first()
     if row is None:
-        balance = await session.scalar(select(t.c.points_balance).where(mine)) or 0
-        raise Conflict(f"Not enough points: the balance is {balance} and {what} costs {cost}")
+        raise _not_enough(await session.scalar(select(t.c.points_balance).where(mine)), what, cost)
     return member_of(program, customer_id, row.points_balance, row.lifetime_points)
 
 
@@ -341,7 +349,7 @@ async def redeem_points(
     async with db.write() as session:
         customer_id = await _customer_id(session, org_id, data.customer_id)
         program = await _program_for_change(session, org_id, data.program_id)
-        reward = next((r for r in program.rewards if r["id"] == str(data.reward_id)), None)
+        reward = _reward_of(program, data.reward_id)
         if reward is None:
             raise ValidationFailed(
                 [FieldError("rewardId", "rewardId does not name a reward of the program")]
@@ -373,7 +381,7 @@ async def reward_for_order(
     ).first()
     if program is None:
         raise Conflict("Your org has no active loyalty program to redeem a reward from")
-    reward = next((r for r in program.rewards if r["id"] == str(raw_reward_id)), None)
+    reward = _reward_of(program, raw_reward_id)
     if reward is None:
         raise ValidationFailed(
             [FieldError("loyaltyRewardId", "loyaltyRewardId does not name a reward of the program")]
@@ -385,9 +393,7 @@ async def reward_for_order(
     )
     cost = int(reward["pointsCost"])
     if (balance or 0) < cost:
-        raise Conflict(
-            f"Not enough points: the balance is {balance or 0} and {reward['name']} costs {cost}"
-        )
+        raise _not_enough(balance, reward["name"], cost)
     return Reward(program.id, reward["id"], reward["name"], cost, int(reward["discount"]["amount"]))
 
 

@@ -71,7 +71,7 @@ class Cart:
     lines: tuple[pricing.LineRequest, ...]
     campaign_code: str | None
     note: str | None
-    loyalty_reward_id: str | None = None
+    loyalty_reward_id: str | None
 
 
 def _id_or_raw(value: Any) -> Any:
@@ -119,7 +119,7 @@ def parse_cart(data: Any) -> Cart:
         customer_id = parse_uuid(data.customer_id)
         if customer_id is None:
             errors.append(FieldError("customerId", "customerId does not name an existing customer"))
-    reward_id = getattr(data, "loyalty_reward_id", None)
+    reward_id = data.loyalty_reward_id
     if reward_id is not None and data.customer_id is None:
         errors.append(
             FieldError(
