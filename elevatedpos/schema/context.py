@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -40,10 +41,17 @@ class Context:
         return self.auth.org_id
 
     def loader(self, factory: Callable[[Context], L]) -> L:
-        """The request's one instance of a dataloader, made on first use."""
+        """The request's one instance of a dataloader, made on first use.
+
+        The factory gets a weak proxy of the context: a loader's batch function keeps its
+        context, and the context keeps its loaders, so a strong reference would make each
+        request's context, loaders and loaded rows a cycle that only the garbage collector
+        frees. Loaders live only as long as their request's context, so the proxy is
+        always alive when they run.
+        """
         existing = self._loaders.get(factory)
         if existing is None:
-            existing = self._loaders[factory] = factory(self)
+            existing = self._loaders[factory] = factory(cast(Context, weakref.proxy(self)))
         return existing  # type: ignore[no-any-return]
 
 
