@@ -94,6 +94,11 @@ class RateLimitStore(Protocol):
     async def window_count(self, key: str) -> WindowState: ...
     async def attempt_begin(self, key: str, limit: int, window_seconds: int) -> Attempt: ...
     async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None: ...
+    async def count_failure(self, key: str, window_seconds: int) -> None:
+        """One more failure in `key`'s window (`window_count` reads it), with no attempt
+        in flight: for checks that need no concurrency guard, only a count."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -164,6 +169,13 @@ class MemoryStore:
             self._attempts.pop(key, None)
         else:
             self._attempts[key] = (failures, until, started)
+
+    async def count_failure(self, key: str, window_seconds: int) -> None:
+        now = self._now()
+        failures, until, started = self._attempt_state(key, now, window_seconds)
+        if failures == 0:
+            until = now + window_seconds
+        self._attempts[key] = (failures + 1, until, started)
 
     async def close(self) -> None:
         return None
@@ -250,6 +262,13 @@ end
 return 0
 """
 
+_COUNT_FAILURE_LUA = """
+if redis.call('HINCRBY', KEYS[1], 'f', 1) == 1 or redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+end
+return 0
+"""
+
 _OUTCOMES = (GO, WAIT, REFUSE)
 
 
@@ -285,6 +304,7 @@ class RedisStore:
         self._take_unless_marked = redis.register_script(_TAKE_UNLESS_MARKED_LUA)
         self._begin = redis.register_script(_ATTEMPT_BEGIN_LUA)
         self._end = redis.register_script(_ATTEMPT_END_LUA)
+        self._count_failure = redis.register_script(_COUNT_FAILURE_LUA)
         self._leases: dict[str, _Lease] = {}
         self._renewing: dict[str, asyncio.Task[None]] = {}
         self._returns: dict[str, int] = {}  # unspent leased tokens owed back to a bucket
@@ -394,6 +414,9 @@ class RedisStore:
 
     async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None:
         await self._end(keys=[self.prefix + key], args=[int(failed), window_seconds])
+
+    async def count_failure(self, key: str, window_seconds: int) -> None:
+        await self._count_failure(keys=[self.prefix + key], args=[window_seconds])
 
     async def close(self) -> None:
         """Stop lease renewals still in flight (the app is shutting down)."""

@@ -699,3 +699,60 @@ async def test_a_costly_partner_query_is_charged_to_its_share_too(
     assert costly.status_code == 200, costly.text
     left = int(costly.headers["x-ratelimit-remaining"])
     assert left < 20 - 1, left  # more than one token of the app's 20
+
+
+# --- guessing client secrets -------------------------------------------------------------------
+
+
+async def guess_secrets_then_sign_in(
+    guesser: httpx.AsyncClient, honest: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """Ten wrong client secrets from one address shut the token and revocation endpoints to
+    that address for the minute, the right secret too; another address is not affected."""
+    app = await new_app(honest, tenant)
+    code, verifier = await code_for(honest, tenant, app)
+    wrong = App(app.id, app.client_id, "not-the-secret")
+    for _ in range(10):
+        oauth_problem(await exchange(guesser, wrong, code, verifier), 401, "invalid_client")
+    refused = await exchange(guesser, app, code, verifier)
+    body = problem(refused, 429, "rate-limited")
+    assert body["error"] == "temporarily_unavailable"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    revoking = await guesser.post("/api/v1/oauth/revoke", data={"token": "x"}, headers=app.basic)
+    assert revoking.status_code == 429
+    # The code was never spent: the app's own server, elsewhere, still exchanges it.
+    assert (await exchange(honest, app, code, verifier)).status_code == 200
+
+
+async def test_guessing_client_secrets_is_refused_per_address(app, https, tenant):
+    async with new_client(app, base_url="https://testserver") as guesser:
+        await guess_secrets_then_sign_in(guesser, https, tenant)
+
+
+async def test_the_guessing_limit_is_shared_by_every_worker(redis_apps, tenant):
+    address = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+    async with (
+        new_client(redis_apps[0], ip=address, base_url="https://testserver") as first,
+        new_client(redis_apps[1], ip=address, base_url="https://testserver") as second,
+        new_client(redis_apps[1], base_url="https://testserver") as honest,
+    ):
+        app = await new_app(honest, tenant)
+        wrong = App(app.id, app.client_id, "not-the-secret")
+        form = {"grant_type": "refresh_token", "refresh_token": "nope"}
+        for client in (first, second) * 5:  # ten failures, spread over two workers
+            oauth_problem(
+                await client.post(TOKEN, data=form, headers=wrong.basic), 401, "invalid_client"
+            )
+        for client in (first, second):
+            assert (await client.post(TOKEN, data=form, headers=app.basic)).status_code == 429
+
+
+async def test_spent_grants_do_not_count_as_guesses(https, tenant):
+    """A partner whose merchants' grants ran out (invalid_grant) keeps its other refreshes."""
+    app = await new_app(https, tenant)
+    for _ in range(12):
+        form = {"grant_type": "refresh_token", "refresh_token": secrets.token_urlsafe(32)}
+        oauth_problem(await https.post(TOKEN, data=form, headers=app.basic), 400, "invalid_grant")
+    assert (await https.post(TOKEN, data=form, headers=app.basic)).status_code == 400
+    fresh = await tokens(https, tenant, app)
+    assert fresh["access_token"]

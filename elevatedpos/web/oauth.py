@@ -7,6 +7,8 @@ error that may go back to a validated redirect URI goes there instead, as RFC 67
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import wraps
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Error
@@ -19,15 +21,22 @@ from starlette.responses import Response
 from elevatedpos.auth import oauth_store
 from elevatedpos.auth.oauth import Server, StarletteRequest, check_parameters
 from elevatedpos.auth.scopes import Principal
-from elevatedpos.auth.sessions import revoke_sessions
-from elevatedpos.errors import BAD_REQUEST, FORBIDDEN, UNAUTHORIZED, Forbidden, Unauthorized
+from elevatedpos.auth.sessions import LOGIN_WINDOW_SECONDS, revoke_sessions
+from elevatedpos.errors import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    RATE_LIMITED,
+    UNAUTHORIZED,
+    Forbidden,
+    Unauthorized,
+)
 from elevatedpos.runtime import Runtime
 from elevatedpos.web.middleware import request_id_of
 from elevatedpos.web.responses import dumps, problem_response
 
 FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_KINDS = {400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN}
+_KINDS = {400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN, 429: RATE_LIMITED}
 
 
 def _answer(request: Request, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
@@ -141,6 +150,42 @@ async def _token_request(request: Request) -> tuple[StarletteRequest, str | None
     return oauth_request, basic_id or form.get("client_id")  # type: ignore[return-value]
 
 
+def _client_failures_key(request: Request) -> str:
+    return f"oauth-client-failures:{request.client.host if request.client else 'unknown'}"
+
+
+def guard_client_failures(
+    endpoint: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """The login limit, for partner servers: after `login_failures_per_minute` failed client
+    authentications (401 `invalid_client`) from one address within a minute, the token and
+    revocation endpoints answer that address 429 without reading the database until the
+    minute is over. Only wrong client credentials count: a partner whose merchants' grants
+    ran out (`invalid_grant`) is not refused its other merchants' refreshes."""
+
+    @wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        key = _client_failures_key(request)
+        window = await runtime.limiter.window_count(key)
+        if window.count >= runtime.settings.login_failures_per_minute:
+            return _problem(
+                request,
+                429,
+                "temporarily_unavailable",
+                "Too many failed client authentications from this address; retry after"
+                f" {window.retry_after} s",
+                {"Retry-After": str(window.retry_after)},
+            )
+        response = await endpoint(request)
+        if response.status_code == 401:
+            await runtime.limiter.count_failure(key, LOGIN_WINDOW_SECONDS)
+        return response
+
+    return guarded
+
+
+@guard_client_failures
 async def token(request: Request) -> Response:
     """RFC 6749's token endpoint: `authorization_code` (with PKCE) and `refresh_token`."""
     runtime: Runtime = request.app.state.runtime
@@ -174,6 +219,7 @@ async def token(request: Request) -> Response:
     return _answer(request, status, body, headers)
 
 
+@guard_client_failures
 async def revoke(request: Request) -> Response:
     """RFC 7009's revocation endpoint: a partner ends its grant (an unknown token is 200)."""
     runtime: Runtime = request.app.state.runtime
