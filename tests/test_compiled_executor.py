@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ from hypothesis import strategies as st
 from elevatedpos.app import GRAPHQL_SCHEMA, OPERATIONS
 from elevatedpos.auth.scopes import Principal
 from elevatedpos.auth.sessions import authenticate
+from elevatedpos.db.models import AuthSession
+from elevatedpos.db.types import utcnow
 from elevatedpos.executor import PlanCache, compile_operation, execute_document
 from elevatedpos.runtime import Runtime
 from elevatedpos.schema.context import Context
@@ -58,6 +61,7 @@ class Seeded:
     automation_id: str = ""  # on order.completed over $20: 5 points and a tag
     integration_id: str = ""
     webhook_id: str = ""  # to 127.0.0.1, which deliveries refuse (private)
+    grant_id: str = ""  # the tenant's own grant of the integration's app
 
 
 async def _post(client: httpx.AsyncClient, tenant: Tenant, path: str, body: Any) -> Any:
@@ -262,6 +266,16 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         f"/integrations/{integration['id']}/webhooks",
         {"url": "http://127.0.0.1:9/hooks", "events": ["order.created", "order.completed"]},
     )
+    async with runtime.db.write() as session:  # as the OAuth flow would leave it
+        grant = AuthSession(
+            id=uuid.uuid4(),
+            org_id=tenant.org_id,
+            user_id=tenant.user_id,
+            expires_at=utcnow() + timedelta(days=30),
+            client_id=integration["clientId"],
+            scope="catalog:read",
+        )
+        session.add(grant)
     return Seeded(
         tenant=tenant,
         principal=await authenticate(runtime, tenant.access_token),
@@ -283,6 +297,7 @@ async def seed(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> S
         automation_id=automation["id"],
         integration_id=integration["id"],
         webhook_id=webhook["id"],
+        grant_id=str(grant.id),
     )
 
 
@@ -416,6 +431,7 @@ def rest_reads(s: Seeded, cursor: str) -> list[tuple[str, dict[str, Any]]]:
         ("Automations", {}),
         ("Integrations", {}),
         ("Webhooks", {"id": s.integration_id}),
+        ("IntegrationGrants", {"id": s.integration_id}),
         ("Automation", {"id": s.automation_id}),
         ("LoyaltyMember", {"customerId": s.customer_id}),
         ("LoyaltyMember", {"customerId": s.customer_id, "programId": s.program_id}),
@@ -699,6 +715,7 @@ def _writes(s: Seeded) -> list[tuple[str, dict[str, Any]]]:
             {"id": s.integration_id, "input": {"url": "https://h.example/x", "events": ["*"]}},
         ),
         ("TestWebhooks", {"id": s.integration_id, "input": {"webhookId": s.webhook_id}}),
+        ("RevokeIntegrationGrant", {"id": s.integration_id, "grantId": s.grant_id}),
         ("UninstallIntegration", {"id": s.integration_id}),
         ("Login", {"input": {"email": s.tenant.email, "password": "correct-horse-battery"}}),
         ("RefreshToken", {"input": {"refreshToken": s.tenant.refresh_token}}),
@@ -733,6 +750,7 @@ def test_every_operation_of_the_rest_table_is_compiled_and_tested() -> None:
         "Campaigns", "Campaign", "CampaignStats", "Customers", "Customer", "CustomerOrders",
         "Orders", "Order", "PreviewOrder", "Payment", "PaymentMethods", "LoyaltyPrograms",
         "LoyaltyMember", "Automations", "Automation", "Integrations", "Webhooks",
+        "IntegrationGrants",
     } | {name for name, _ in _writes(_FAKE_SEED)}  # fmt: skip
     assert set(OPERATIONS) - exercised <= NOT_YET_COMPARED
     for name, op in OPERATIONS.items():

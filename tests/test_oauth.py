@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import func, select, update
 
@@ -618,6 +619,69 @@ async def test_uninstalling_an_integration_ends_its_grants_and_webhooks(
     problem(more, 409, "conflict")
     twice = await https.delete(f"/api/v1/integrations/{app.id}", headers=tenant.headers)
     assert twice.status_code == 200 and twice.json()["data"]["status"] == "uninstalled"
+
+
+async def test_a_merchant_sees_who_authorized_an_app_and_revokes_one_grant(
+    https, runtime, tenant, make_tenant: TenantFactory
+):
+    app = await new_app(https, tenant)
+    staff = await staff_of(runtime, tenant)
+    owners = await tokens(https, tenant, app)
+    staffs = await tokens(https, staff, app, scope="catalog:read catalog:write")
+    renewed = await https.post(
+        TOKEN,
+        data={"grant_type": "refresh_token", "refresh_token": owners["refresh_token"]},
+        headers=app.basic,
+    )
+    assert renewed.status_code == 200, renewed.text  # rotation keeps one grant
+    path = f"/api/v1/integrations/{app.id}/grants"
+    listed = await https.get(path, headers=tenant.headers)
+    assert listed.status_code == 200, listed.text
+    grants = listed.json()["data"]
+    assert [(g["user"]["email"], g["scopes"]) for g in grants] == [
+        (tenant.email, ["catalog:read", "customers:read"]),
+        (staff.email, ["catalog:read"]),  # what the staff member holds of what was asked
+    ]
+    assert all(g["revokedAt"] is None and g["expiresAt"] > g["createdAt"] for g in grants)
+    # Another org sees no such integration; staff may read the list, not revoke.
+    stranger = await make_tenant()
+    problem(await https.get(path, headers=stranger.headers), 404, "not-found")
+    assert (await https.get(path, headers=staff.headers)).json()["data"] == grants
+    problem(
+        await https.delete(f"{path}/{grants[1]['id']}", headers=staff.headers), 403, "forbidden"
+    )
+    problem(
+        await https.delete(f"{path}/{grants[1]['id']}", headers=stranger.headers), 404, "not-found"
+    )
+
+    revoked = await https.delete(f"{path}/{grants[1]['id']}", headers=tenant.headers)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["data"]["revokedAt"] is not None
+    gone = await https.get("/api/v1/products", headers=bearer(staffs["access_token"]))
+    problem(gone, 401, "unauthorized")
+    refresh = {"grant_type": "refresh_token", "refresh_token": staffs["refresh_token"]}
+    oauth_problem(await https.post(TOKEN, data=refresh, headers=app.basic), 400, "invalid_grant")
+    kept = await https.get("/api/v1/products", headers=bearer(renewed.json()["access_token"]))
+    assert kept.status_code == 200  # the owner's grant stays
+    left = (await https.get(path, headers=tenant.headers)).json()["data"]
+    assert [g["id"] for g in left] == [grants[0]["id"]]
+    again = await https.delete(f"{path}/{grants[1]['id']}", headers=tenant.headers)
+    assert again.status_code == 200 and again.json()["data"] == revoked.json()["data"]
+    # A sign-in's session or a made-up id is no grant of this app.
+    sign_in = jwt.decode(tenant.access_token, options={"verify_signature": False})["sid"]
+    for other in (sign_in, str(uuid.uuid4()), "not-a-uuid"):
+        problem(await https.delete(f"{path}/{other}", headers=tenant.headers), 404, "not-found")
+    query = (
+        "query($id: ID!) { integrationGrants(integrationId: $id) { nodes { id user { email } } } }"
+    )
+    body = (
+        await https.post(
+            "/graphql", json={"query": query, "variables": {"id": app.id}}, headers=tenant.headers
+        )
+    ).json()
+    assert body["data"]["integrationGrants"]["nodes"] == [
+        {"id": grants[0]["id"], "user": {"email": tenant.email}}
+    ]
 
 
 async def test_a_partner_revokes_its_grant_with_either_token(https, tenant):

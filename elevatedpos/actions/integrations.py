@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elevatedpos.auth.oauth import digest
 from elevatedpos.auth.sessions import revoke_sessions
 from elevatedpos.db.engine import Database
-from elevatedpos.db.models import AuthSession, Integration, Webhook, WebhookDelivery
-from elevatedpos.db.scoping import get_in_org, require_in_org
+from elevatedpos.db.models import AuthSession, Integration, User, Webhook, WebhookDelivery
+from elevatedpos.db.scoping import get_in_org, parse_uuid, require_in_org
 from elevatedpos.db.types import utcnow
-from elevatedpos.errors import Conflict, FieldError, ValidationFailed
+from elevatedpos.errors import Conflict, FieldError, NotFound, ValidationFailed
 from elevatedpos.events import webhooks as delivery
 from elevatedpos.rules.text import check_text
 from elevatedpos.rules.webhooks import TEST_EVENT, check_events, check_url, wants
@@ -127,6 +127,43 @@ async def uninstall_integration(rt: Runtime, org_id: uuid.UUID, raw_id: Any) -> 
     if grants:
         await revoke_sessions(rt, grants, "integration_uninstalled")
     return integration
+
+
+def grant_rows(org_id: uuid.UUID, integration: Integration) -> Select[Any]:
+    """The integration's grants in the org, with each user's `user_email`, `user_name` and
+    `user_role` (what `IntegrationGrant.from_row` reads), revoked and expired ones too."""
+    s, u = AuthSession.__table__, User.__table__
+    return (
+        select(
+            *s.c,
+            u.c.email.label("user_email"),
+            u.c.name.label("user_name"),
+            u.c.role.label("user_role"),
+        )
+        .join(u, u.c.id == s.c.user_id)
+        .where(s.c.org_id == org_id, s.c.client_id == integration.client_id)
+    )
+
+
+async def revoke_grant(
+    rt: Runtime, org_id: uuid.UUID, raw_integration_id: Any, raw_grant_id: Any
+) -> Any:
+    """End one user's grant of an integration on every worker, as the app's own revocation
+    would: its access and refresh tokens stop working. Revoking it again changes nothing.
+    The grant's row (as `grant_rows` gives it) after the revocation."""
+    async with rt.db.read() as session:
+        integration = await require_in_org(
+            session, Integration, raw_integration_id, org_id, "integration"
+        )
+        stmt = grant_rows(org_id, integration)
+        grant_id = parse_uuid(raw_grant_id)
+        found = grant_id and (await session.execute(stmt.where(AuthSession.id == grant_id))).first()
+    if not found:
+        raise NotFound("grant not found")
+    if found.revoked_at is None:
+        await revoke_sessions(rt, [found.id], "revoked_by_merchant")
+    async with rt.db.read() as session:
+        return (await session.execute(stmt.where(AuthSession.id == found.id))).one()
 
 
 async def create_webhook(

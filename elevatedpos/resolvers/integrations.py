@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from elevatedpos.actions import integrations as actions
+from elevatedpos.db.models import AuthSession
 from elevatedpos.db.models import Integration as IntegrationRow
 from elevatedpos.db.models import Webhook as WebhookRow
 from elevatedpos.db.pagination import keyset_page
 from elevatedpos.db.scoping import org_rows, require_in_org
+from elevatedpos.db.types import utcnow
 from elevatedpos.schema.context import Info
 from elevatedpos.schema.integrations import (
     CreateWebhookInput,
@@ -16,6 +18,7 @@ from elevatedpos.schema.integrations import (
     InstalledIntegration,
     InstallIntegrationInput,
     Integration,
+    IntegrationGrant,
     RegisteredWebhook,
     TestWebhooksInput,
     Webhook,
@@ -70,6 +73,37 @@ class IntegrationsQuery:
             )
         return Connection[Webhook].from_page(page, Webhook.from_row)
 
+    @strawberry.field(
+        description=(
+            "The users who authorized an integration's app and what each granted, oldest"
+            " first: grants in force only"
+        ),
+        permission_classes=READ,
+    )
+    async def integration_grants(
+        self,
+        info: Info,
+        integration_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[IntegrationGrant]:
+        ctx = info.context
+        t = AuthSession.__table__
+        async with ctx.runtime.db.read() as session:
+            integration = await require_in_org(
+                session, IntegrationRow, integration_id, ctx.org_id, "integration"
+            )
+            page = await keyset_page(
+                session,
+                actions.grant_rows(ctx.org_id, integration).where(
+                    t.c.revoked_at.is_(None), t.c.expires_at > utcnow()
+                ),
+                [t.c.created_at, t.c.id],
+                first=first,
+                after=after,
+            )
+        return Connection[IntegrationGrant].from_page(page, IntegrationGrant.from_row)
+
 
 @strawberry.type
 class IntegrationsMutation:
@@ -96,6 +130,20 @@ class IntegrationsMutation:
         ctx = info.context
         row = await actions.uninstall_integration(ctx.runtime, ctx.org_id, id)
         return Integration.from_row(row)
+
+    @strawberry.mutation(
+        description=(
+            "Revoke one user's grant of an integration: the app's tokens for that user stop"
+            " working at once; its other grants stay"
+        ),
+        permission_classes=WRITE,
+    )
+    async def revoke_integration_grant(
+        self, info: Info, integration_id: strawberry.ID, id: strawberry.ID
+    ) -> IntegrationGrant:
+        ctx = info.context
+        row = await actions.revoke_grant(ctx.runtime, ctx.org_id, integration_id, id)
+        return IntegrationGrant.from_row(row)
 
     @strawberry.mutation(
         description="Register a webhook of an integration: its signing secret shown once",

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from elevatedpos.schema.node import Node
+from elevatedpos.schema.orgs import Role, User
 
 
 @strawberry.enum
@@ -62,6 +63,43 @@ class Webhook(Node):
             events=list(row.events),
             active=row.active,
             created_at=row.created_at,
+        )
+
+
+@strawberry.type(
+    description=(
+        "One user's grant of OAuth access to an integration: its tokens act for that user,"
+        " with these scopes only"
+    )
+)
+class IntegrationGrant:
+    id: strawberry.ID = strawberry.field(description="The grant (its refresh-token family)")
+    user: User = strawberry.field(description="The user who authorized the app")
+    scopes: list[str] = strawberry.field(description="What the app may do for that user")
+    created_at: datetime = strawberry.field(description="When the user authorized the app")
+    expires_at: datetime = strawberry.field(
+        description="When its refresh tokens stop working; the user authorizes it again then"
+    )
+    revoked_at: datetime | None = strawberry.field(
+        default=None, description="When it was revoked; null while it is in force"
+    )
+
+    @classmethod
+    def from_row(cls, row: Any) -> IntegrationGrant:
+        """A row of auth_sessions' columns with its user's as `user_id`, `user_email`, ..."""
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            user=User(
+                id=strawberry.ID(str(row.user_id)),
+                email=row.user_email,
+                org_id=strawberry.ID(str(row.org_id)),
+                name=row.user_name,
+                role=Role(row.user_role),
+            ),
+            scopes=(row.scope or "").split(),
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
         )
 
 
