@@ -121,6 +121,7 @@ class Runtime:
                 retention_days=self.settings.event_retention_days,
             )
             self.relay.start()
+            self.db.on_events = self.relay.nudge
         if self.revocations is not None:
             self.revocations.start()
             # Not required: until the feed is live every request asks Redis itself.
@@ -130,6 +131,7 @@ class Runtime:
 
     async def stop(self) -> None:
         if self.relay is not None:
+            self.db.on_events = None
             await self.relay.stop()
             self.relay = None
             await self.bus.stop()

@@ -396,3 +396,37 @@ async def test_the_relay_prunes_what_is_past_its_retention(client, runtime, tena
         ).all()
     assert "customer.created" not in kinds and "product.created" in kinds
     assert await runs_of(runtime, rule["id"]) == []
+
+
+async def test_a_commit_wakes_its_workers_relay_at_once(database_url, runtime, tenant, monkeypatch):
+    """Events are published when their transaction commits, not at the relay's next poll:
+    with the poll an hour long, a product's and a sale's events are still published."""
+    from asgi_lifespan import LifespanManager
+
+    from elevatedpos.app import create_app
+    from elevatedpos.events import relay
+    from elevatedpos.settings import Settings
+    from tests.conftest import new_client
+
+    monkeypatch.setattr(relay, "POLL_SECONDS", 3600.0)
+    await settle(runtime, tenant)  # the org's own events, by the session's app
+    await asyncio.sleep(1.5)  # every relay that was waiting out a shorter poll now waits an hour
+    worker = create_app(Settings.from_env({}, database_url=database_url))
+    async with LifespanManager(worker), new_client(worker) as client:
+        await asyncio.sleep(0.2)  # its relay's first pass is over: it waits to be woken
+        made = await client.post(
+            f"{API}/products",
+            json={"name": "Flat white", "sku": f"FW-{uuid.uuid4().hex[:6]}",
+                  "price": {"amount": 500, "currency": "AUD"}, "trackInventory": False},
+            headers=tenant.headers,
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        await settle(runtime, tenant, seconds=10)
+        sold = await client.post(
+            f"{API}/orders",
+            json={"locationId": str(tenant.location_id),
+                  "lineItems": [{"productId": made.json()["data"]["id"], "quantity": 1}]},
+            headers=tenant.headers,
+        )  # fmt: skip
+        assert sold.status_code == 201, sold.text
+        await settle(runtime, tenant, seconds=10)

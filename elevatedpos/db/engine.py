@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,6 +23,8 @@ from elevatedpos.db.rows import DirectConnection, direct_listeners
 from elevatedpos.errors import PreconditionFailed
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Set in a write session's `info` when it inserts an outbox event (events/outbox.py).
+EVENTS_WRITTEN = "events_written"
 
 
 def _unicode_lower(value: Any) -> Any:
@@ -95,6 +97,9 @@ class Database:
     def __init__(self, url: str, pool: str = "requests", **engine_kw: Any) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # Called after a write transaction that added outbox events commits: the worker's
+        # relay (`Runtime.start` sets it) publishes them at once instead of at its next poll.
+        self.on_events: Callable[[], None] | None = None
         self.engine = create_engine_for(url, pool, **engine_kw)
         write_bind = (
             self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
@@ -136,16 +141,24 @@ class Database:
         """
         try:
             if self._write_lock is None:
-                async with self._write_sessions() as session, session.begin():
-                    yield session
+                async with self._write_sessions() as session:
+                    async with session.begin():
+                        yield session
+                    self._committed(session)
                 return
             async with self._write_lock:
-                async with self._write_sessions() as session, session.begin():
-                    yield session
+                async with self._write_sessions() as session:
+                    async with session.begin():
+                        yield session
+            self._committed(session)
         except StaleDataError as exc:
             raise PreconditionFailed(
                 "The resource was changed by another request; fetch it again and retry"
             ) from exc
+
+    def _committed(self, session: AsyncSession) -> None:
+        if self.on_events is not None and session.info.pop(EVENTS_WRITTEN, False):
+            self.on_events()
 
     @property
     def direct_writes(self) -> bool:
@@ -163,6 +176,8 @@ class Database:
             try:
                 async with raw.transaction():
                     yield DirectConnection(raw, direct_listeners(connection))
+                if self.on_events is not None:  # a sale: its events are in the outbox
+                    self.on_events()
             except BaseException as exc:
                 # SQLAlchemy did not begin this transaction, so it would not roll it back:
                 # a connection the rollback could not end (cancelled, broken) is discarded.

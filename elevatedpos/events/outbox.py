@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import object_session
 
+from elevatedpos.db.engine import EVENTS_WRITTEN
 from elevatedpos.db.models import OutboxEvent
 from elevatedpos.db.types import utcnow
 
@@ -25,6 +28,14 @@ def record_event(
     event = new_event(org_id, event_type, data)
     session.add(event)
     return event
+
+
+@event.listens_for(OutboxEvent, "after_insert")
+def _note_event(mapper: Any, connection: Any, target: OutboxEvent) -> None:
+    """Mark the transaction as one that wrote events (`Database.on_events` after commit)."""
+    session = object_session(target)
+    if session is not None:
+        session.info[EVENTS_WRITTEN] = True
 
 
 def envelope(event: OutboxEvent) -> dict[str, Any]:

@@ -31,7 +31,12 @@ from elevatedpos.events.outbox import envelope
 from elevatedpos.events.webhooks import deliver_due
 
 log = logging.getLogger("elevatedpos.relay")
-POLL_SECONDS = 0.25
+# A worker's own writes wake its relay at once (`nudge`); the poll finds the rest: events
+# another process wrote (a CLI command, a worker that died before publishing), retries due.
+POLL_SECONDS = 1.0
+# Woken by every commit, the relay still starts a pass at most this often: under a write
+# load the events of many commits share one publishing transaction.
+MIN_PASS_GAP_SECONDS = 0.02
 PRUNE_FIRST_SECONDS = 60.0
 PRUNE_EVERY_SECONDS = 300.0
 PRUNE_BATCH = 1000
@@ -54,12 +59,18 @@ class OutboxRelay:
         self.bus = bus  # told of each published batch (GraphQL subscriptions)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        """Events were committed: publish them now rather than at the next poll."""
+        self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -67,7 +78,10 @@ class OutboxRelay:
         await self.db.dispose()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            started = loop.time()
+            self._wake.clear()  # a commit from here on wakes the next pass
             try:
                 published = await self.publish_pending()
                 published += await deliver_due(self.db, allow_private=self.allow_private)
@@ -81,7 +95,10 @@ class OutboxRelay:
                 published = 0
             if not published:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), POLL_SECONDS)
+                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            gap = started + MIN_PASS_GAP_SECONDS - loop.time()
+            if gap > 0 and published < BATCH and not self._stopping.is_set():
+                await asyncio.sleep(gap)  # a backlog (full batches) is worked off at once
 
     async def publish_pending(self, now: datetime | None = None) -> int:
         """Publish up to BATCH pending events; how many were published."""
