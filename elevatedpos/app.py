@@ -29,6 +29,7 @@ from elevatedpos.web import oauth
 from elevatedpos.web.docs import docs_asset, docs_page
 from elevatedpos.web.graphql_view import GraphQLApp
 from elevatedpos.web.health import healthz, readyz
+from elevatedpos.web.metrics import metrics
 from elevatedpos.web.middleware import (
     AccessMiddleware,
     ProblemMiddleware,
@@ -157,6 +158,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/docs", docs_page, methods=["GET"]),
         Route("/docs/assets/{name}", docs_asset, methods=["GET"]),
         Route("/api/v1/openapi.json", _openapi, methods=["GET"]),

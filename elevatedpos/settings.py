@@ -60,6 +60,8 @@ class Settings:
     event_retention_days: int = 30
     # The most of its org's rate limit one partner app may use, so tills keep the rest.
     partner_rate_percent: int = 50
+    # The bearer token a Prometheus scrape of /metrics sends; unset, /metrics is off (404).
+    metrics_token: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,6 +77,7 @@ class Settings:
             "allow_private_webhook_targets": _truthy(env.get("ALLOW_PRIVATE_WEBHOOK_TARGETS")),
             "event_retention_days": _positive_int(env, "EVENT_RETENTION_DAYS", 30),
             "partner_rate_percent": _percent(env, "PARTNER_RATE_PERCENT", 50),
+            "metrics_token": env.get("METRICS_TOKEN") or None,
         }
         values.update(overrides)
         if isinstance(values.get("database_url"), str):

@@ -60,6 +60,9 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        # When the last pass ended (monotonic) and whether it succeeded: /metrics reports them.
+        self.last_pass: float | None = None
+        self.last_pass_ok = False
 
     def nudge(self) -> None:
         """Events were committed: publish them now rather than at the next poll."""
@@ -88,11 +91,14 @@ class OutboxRelay:
                 if time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
                     await self.prune()
+                self.last_pass_ok = True
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bad spell (the database restarting) is retried
                 log.exception("outbox relay: publishing failed; retrying")
                 published = 0
+                self.last_pass_ok = False
+            self.last_pass = time.monotonic()
             if not published:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)

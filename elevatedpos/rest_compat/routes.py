@@ -240,4 +240,5 @@ _PUBLIC = frozenset((r.method, r.path) for r in ROUTES if r.public) | {
     ("POST", f"{API}/oauth/token"),
     ("POST", f"{API}/oauth/revoke"),
 }
-_PUBLIC_PATHS = frozenset({"/healthz", "/readyz", f"{API}/openapi.json"})
+# /metrics checks its own token (METRICS_TOKEN), not a user's.
+_PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", f"{API}/openapi.json"})
