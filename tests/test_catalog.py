@@ -365,6 +365,22 @@ async def test_price_lists_validate_every_reference(client, tenant: Tenant, make
         "prices.0.productId",
         "prices.1.variantId",
     ]
+    # A lone value where a list belongs is refused, not taken as a list of one.
+    lone = await post(
+        client,
+        tenant,
+        "/api/v1/price-lists",
+        {
+            "name": "Lone",
+            "locationIds": str(tenant.location_id),
+            "prices": [{"productId": product["id"], "variantId": [variant], "price": money(1)}],
+        },
+    )
+    assert lone.status_code == 422, lone.text
+    assert lone.json()["errors"] == [
+        {"field": "locationIds", "message": "locationIds must be a list"},
+        {"field": "prices.0.variantId", "message": "prices.0.variantId must be a string id"},
+    ]
     listed = (await client.get("/api/v1/price-lists", headers=tenant.headers)).json()["data"]
     assert [pl["name"] for pl in listed] == ["Airport"]
 

@@ -617,6 +617,10 @@ async def test_uninstalling_an_integration_ends_its_grants_and_webhooks(
         headers=tenant.headers,
     )
     problem(more, 409, "conflict")
+    tested = await https.post(
+        f"/api/v1/integrations/{app.id}/webhooks/test", json={}, headers=tenant.headers
+    )
+    problem(tested, 409, "conflict")
     twice = await https.delete(f"/api/v1/integrations/{app.id}", headers=tenant.headers)
     assert twice.status_code == 200 and twice.json()["data"]["status"] == "uninstalled"
 

@@ -251,6 +251,8 @@ async def test_webhooks(
         integration = await require_in_org(
             session, Integration, raw_integration_id, org_id, "integration"
         )
+        if integration.status == UNINSTALLED:
+            raise Conflict("The integration is uninstalled: its webhooks send nothing")
         stmt = select(Webhook).where(Webhook.integration_id == integration.id)
         if raw_webhook_id is not None:
             hook = await get_in_org(session, Webhook, raw_webhook_id, org_id)

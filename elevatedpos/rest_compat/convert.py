@@ -126,8 +126,32 @@ def check_input(
         else:
             errors.append(FieldError(name, f"{name} must be {_describe(expected)}"))
 
+    _lists_are_arrays(value, type_, base, errors)
     validate_input_value(value, type_, on_error, hide_suggestions=True)
     return errors
+
+
+def _lists_are_arrays(
+    value: Any, type_: Any, path: list[str | int], errors: list[FieldError]
+) -> None:
+    """A JSON body's lists must be arrays. GraphQL's input coercion takes a lone value for a
+    list of one (`"categoryIds": "c1"`); a REST client sending that has a bug to hear about."""
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if value is None:
+        return
+    if isinstance(type_, GraphQLList):
+        if not isinstance(value, list):
+            name = ".".join(str(p) for p in path) or "body"
+            errors.append(FieldError(name, f"{name} must be a list"))
+            return
+        for index, item in enumerate(value):
+            _lists_are_arrays(item, type_.of_type, [*path, index], errors)
+    elif isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
+        for key, item in value.items():
+            field = type_.fields.get(key)
+            if field is not None:
+                _lists_are_arrays(item, field.type, [*path, key], errors)
 
 
 def parse_query_value(raw: str, type_: GraphQLInputType) -> Any:

@@ -34,6 +34,7 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "Float": {"type": "number"},
     "Boolean": {"type": "boolean"},
     "DateTime": {"type": "string", "format": "date-time"},
+    "Long": {"type": "integer", "description": "A whole number up to 2^53"},
     "JSON": {},
 }
 
@@ -70,6 +71,8 @@ def _enum(t: GraphQLEnumType) -> dict[str, Any]:
 
 def _nullable(schema: dict[str, Any], nullable: bool) -> dict[str, Any]:
     if not nullable:
+        return schema
+    if not schema:  # any JSON value, null already among them (`oneOf` would match twice)
         return schema
     if "$ref" in schema:
         return {"oneOf": [schema, {"type": "null"}]}
@@ -180,6 +183,8 @@ class OpenAPIBuilder:
                     },
                 },
             }
+        if route.single_if is not None:  # one object when the body names `single_if`
+            value = {"oneOf": [value["items"], value]}
         return {"type": "object", "required": ["data"], "properties": {"data": value}}
 
 
