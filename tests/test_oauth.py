@@ -688,6 +688,30 @@ async def test_a_merchant_sees_who_authorized_an_app_and_revokes_one_grant(
     ]
 
 
+async def test_a_grant_in_use_lasts_thirty_days_from_its_last_refresh(https, runtime, tenant):
+    app = await new_app(https, tenant)
+    granted = await tokens(https, tenant, app)
+
+    async def runs_out_in(delta: timedelta) -> None:
+        async with runtime.db.write() as session:
+            await session.execute(
+                update(AuthSession)
+                .where(AuthSession.client_id == app.client_id)
+                .values(expires_at=utcnow() + delta)
+            )
+
+    await runs_out_in(timedelta(minutes=1))  # a month after authorization, a minute left
+    form = {"grant_type": "refresh_token", "refresh_token": granted["refresh_token"]}
+    renewed = await https.post(TOKEN, data=form, headers=app.basic)
+    assert renewed.status_code == 200, renewed.text
+    grants = await https.get(f"/api/v1/integrations/{app.id}/grants", headers=tenant.headers)
+    (grant,) = grants.json()["data"]
+    assert grant["expiresAt"] > (utcnow() + timedelta(days=29)).isoformat()
+    await runs_out_in(timedelta(seconds=-1))  # then a month without a refresh
+    form = {"grant_type": "refresh_token", "refresh_token": renewed.json()["refresh_token"]}
+    oauth_problem(await https.post(TOKEN, data=form, headers=app.basic), 400, "invalid_grant")
+
+
 async def test_a_partner_revokes_its_grant_with_either_token(https, tenant):
     app = await new_app(https, tenant)
     for kind in ("access_token", "refresh_token"):

@@ -183,6 +183,13 @@ async def save_tokens(rt: Runtime, state: OAuthState) -> None:
             )
             if spent.rowcount != 1:
                 raise Replayed(old.session.id)
+            # A grant in use lasts: each rotation gives it the refresh lifetime again (a
+            # partner's sync must not stop because a month has passed since authorization).
+            await session.execute(
+                update(AuthSession)
+                .where(AuthSession.id == old.session.id, AuthSession.revoked_at.is_(None))
+                .values(expires_at=expires)
+            )
         if issued.fresh:
             # Read under lock: an uninstall in progress finishes first (and is seen), or waits
             # for this grant and then revokes it.

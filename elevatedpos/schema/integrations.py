@@ -78,7 +78,10 @@ class IntegrationGrant:
     scopes: list[str] = strawberry.field(description="What the app may do for that user")
     created_at: datetime = strawberry.field(description="When the user authorized the app")
     expires_at: datetime = strawberry.field(
-        description="When its refresh tokens stop working; the user authorizes it again then"
+        description=(
+            "When it ends unless the app refreshes first (each refresh gives it 30 days again);"
+            " after that the user authorizes the app again"
+        )
     )
     revoked_at: datetime | None = strawberry.field(
         default=None, description="When it was revoked; null while it is in force"
