@@ -94,11 +94,6 @@ class RateLimitStore(Protocol):
     async def window_count(self, key: str) -> WindowState: ...
     async def attempt_begin(self, key: str, limit: int, window_seconds: int) -> Attempt: ...
     async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None: ...
-    async def count_failure(self, key: str, window_seconds: int) -> None:
-        """One more failure in `key`'s window (`window_count` reads it), with no attempt
-        in flight: for checks that need no concurrency guard, only a count."""
-        ...
-
     async def close(self) -> None: ...
 
 
@@ -109,6 +104,7 @@ class MemoryStore:
         self._buckets: dict[str, tuple[float, float]] = {}
         # key -> (failures in the window, end of that window, start times of attempts in flight)
         self._attempts: dict[str, tuple[int, float, list[float]]] = {}
+        self._sweep_after = 0.0
 
     @staticmethod
     def _now() -> float:
@@ -169,13 +165,17 @@ class MemoryStore:
             self._attempts.pop(key, None)
         else:
             self._attempts[key] = (failures, until, started)
+        if len(self._attempts) > 100_000 and now >= self._sweep_after:
+            self._sweep_after = now + 10.0  # a flood of live windows is not rescanned per call
+            self._evict_settled(now, window_seconds)
 
-    async def count_failure(self, key: str, window_seconds: int) -> None:
-        now = self._now()
-        failures, until, started = self._attempt_state(key, now, window_seconds)
-        if failures == 0:
-            until = now + window_seconds
-        self._attempts[key] = (failures + 1, until, started)
+    def _evict_settled(self, now: float, window: float) -> None:
+        # Addresses whose failure window has passed and that have nothing in flight: their
+        # state is the empty one, so forgetting them changes no decision.
+        for k in list(self._attempts):
+            failures, _, started = self._attempt_state(k, now, window)
+            if failures == 0 and not started:
+                del self._attempts[k]
 
     async def close(self) -> None:
         return None
@@ -262,13 +262,6 @@ end
 return 0
 """
 
-_COUNT_FAILURE_LUA = """
-if redis.call('HINCRBY', KEYS[1], 'f', 1) == 1 or redis.call('TTL', KEYS[1]) < 0 then
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-end
-return 0
-"""
-
 _OUTCOMES = (GO, WAIT, REFUSE)
 
 
@@ -304,7 +297,6 @@ class RedisStore:
         self._take_unless_marked = redis.register_script(_TAKE_UNLESS_MARKED_LUA)
         self._begin = redis.register_script(_ATTEMPT_BEGIN_LUA)
         self._end = redis.register_script(_ATTEMPT_END_LUA)
-        self._count_failure = redis.register_script(_COUNT_FAILURE_LUA)
         self._leases: dict[str, _Lease] = {}
         self._renewing: dict[str, asyncio.Task[None]] = {}
         self._returns: dict[str, int] = {}  # unspent leased tokens owed back to a bucket
@@ -414,9 +406,6 @@ class RedisStore:
 
     async def attempt_end(self, key: str, *, failed: bool, window_seconds: int) -> None:
         await self._end(keys=[self.prefix + key], args=[int(failed), window_seconds])
-
-    async def count_failure(self, key: str, window_seconds: int) -> None:
-        await self._count_failure(keys=[self.prefix + key], args=[window_seconds])
 
     async def close(self) -> None:
         """Stop lease renewals still in flight (the app is shutting down)."""

@@ -430,3 +430,5 @@ async def test_a_commit_wakes_its_workers_relay_at_once(database_url, runtime, t
         )  # fmt: skip
         assert sold.status_code == 201, sold.text
         await settle(runtime, tenant, seconds=10)
+    monkeypatch.undo()
+    runtime.relay.nudge()  # the session's relay waits out the usual poll again

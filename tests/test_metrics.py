@@ -19,6 +19,7 @@ from elevatedpos.db.engine import Database
 from elevatedpos.db.models import OutboxEvent, WebhookDelivery
 from elevatedpos.db.types import utcnow
 from elevatedpos.events import relay
+from elevatedpos.runtime import Runtime
 from elevatedpos.settings import Settings
 from tests.conftest import Tenant, new_client
 from tests.test_integrations import install, register
@@ -28,7 +29,9 @@ TOKEN = "metrics-" + uuid.uuid4().hex
 
 
 @pytest.fixture
-async def watched(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Starlette]:
+async def watched(
+    database_url: str, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Starlette]:
     """An app with metrics on, every relay of the test process waiting an hour between polls
     (so nothing is published or delivered behind the test's back)."""
     monkeypatch.setattr(relay, "POLL_SECONDS", 3600.0)
@@ -36,6 +39,9 @@ async def watched(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
     async with LifespanManager(application):
         await asyncio.sleep(1.5)  # relays that were waiting out a 1 s poll now wait an hour
         yield application
+    monkeypatch.undo()
+    assert runtime.relay is not None
+    runtime.relay.nudge()  # the session's relay waits out the usual poll again
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[str, float]:

@@ -839,6 +839,39 @@ async def test_the_guessing_limit_is_shared_by_every_worker(redis_apps, tenant):
             assert (await client.post(TOKEN, data=form, headers=app.basic)).status_code == 429
 
 
+async def test_parallel_guesses_get_no_more_tries_than_sequential_ones(app, https, tenant):
+    """No more checks run at once than failures are left: thirty guesses sent together get
+    ten answers, and the rest wait their turn, then find the address refused."""
+    partner = await new_app(https, tenant)
+    wrong = App(partner.id, partner.client_id, "not-the-secret")
+    form = {"grant_type": "refresh_token", "refresh_token": "nope"}
+    async with new_client(app, base_url="https://testserver") as guesser:
+        answers = await asyncio.gather(
+            *(guesser.post(TOKEN, data=form, headers=wrong.basic) for _ in range(30))
+        )
+    statuses = [a.status_code for a in answers]
+    assert (statuses.count(401), statuses.count(429)) == (10, 20), statuses
+
+
+async def test_calls_for_an_uninstalled_app_are_not_guesses(
+    app, https, tenant, make_tenant: TenantFactory
+):
+    """One partner server, two merchants: the one who uninstalls the app does not get the
+    partner refused by the other."""
+    other = await make_tenant()
+    gone, kept = await new_app(https, tenant), await new_app(https, other)
+    gone_tokens, kept_tokens = await tokens(https, tenant, gone), await tokens(https, other, kept)
+    uninstalled = await https.delete(f"/api/v1/integrations/{gone.id}", headers=tenant.headers)
+    assert uninstalled.status_code == 200
+    async with new_client(app, base_url="https://testserver") as partner:
+        form = {"grant_type": "refresh_token", "refresh_token": gone_tokens["refresh_token"]}
+        for _ in range(12):
+            refused = await partner.post(TOKEN, data=form, headers=gone.basic)
+            oauth_problem(refused, 401, "invalid_client")
+        form = {"grant_type": "refresh_token", "refresh_token": kept_tokens["refresh_token"]}
+        assert (await partner.post(TOKEN, data=form, headers=kept.basic)).status_code == 200
+
+
 async def test_spent_grants_do_not_count_as_guesses(https, tenant):
     """A partner whose merchants' grants ran out (invalid_grant) keeps its other refreshes."""
     app = await new_app(https, tenant)

@@ -7,6 +7,7 @@ at once cannot both succeed: the loser's transaction changes nothing, it answers
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from datetime import timedelta
 
@@ -52,6 +53,20 @@ async def _client(session: AsyncSession, client_id: str | None) -> Client | None
         )
     )
     return Client(row) if row is not None else None
+
+
+async def uninstalled_client(rt: Runtime, client_id: str | None, secret: str | None) -> bool:
+    """Whether these are the right credentials of an integration since uninstalled: a
+    refused call, but no guess (the guessing limit does not count it)."""
+    if not client_id or not secret or "\x00" in client_id:  # PostgreSQL text takes no NUL
+        return False
+    async with rt.db.read() as session:
+        stored = await session.scalar(
+            select(Integration.client_secret_hash).where(
+                Integration.client_id == client_id, Integration.status != "active"
+            )
+        )
+    return stored is not None and hmac.compare_digest(digest(secret), stored)
 
 
 async def for_authorize(rt: Runtime, principal: Principal, client_id: str | None) -> OAuthState:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,34 +38,52 @@ def _login_key(client_ip: str) -> str:
     return f"login-failures:{client_ip}"
 
 
-async def login(rt: Runtime, email: str, password: str, client_ip: str) -> IssuedTokens:
-    """Exchange credentials for a new session; failures count against the client's IP.
+@dataclass
+class Outcome:
+    """What a guarded attempt reports back: failed unless the caller says otherwise."""
 
-    At most `limit - failures` password checks run at once for one address: a login that
-    would exceed it waits for one in flight to finish, so parallel guesses cannot get past
-    the limit and parallel correct logins (tills behind one NAT) are not refused.
+    failed: bool = True
+
+
+@asynccontextmanager
+async def guarded_attempt(rt: Runtime, key: str, what: str) -> AsyncIterator[Outcome]:
+    """A credential check counted against `key` (a client address): after
+    `login_failures_per_minute` failures within a minute, RateLimited until it has passed.
+
+    At most `limit - failures` checks run at once for one key: one that would exceed it
+    waits for one in flight to finish, so parallel guesses cannot get past the limit and
+    parallel correct ones (tills behind one NAT, a partner's server) are not refused. The
+    block sets `outcome.failed = False` when the credentials were good; an exception
+    counts as a failure.
     """
-    key = _login_key(client_ip)
     limit = rt.settings.login_failures_per_minute
     deadline = asyncio.get_running_loop().time() + LOGIN_WAIT_SECONDS
     while True:
         attempt = await rt.limiter.attempt_begin(key, limit, LOGIN_WINDOW_SECONDS)
         if attempt.outcome == REFUSE:
-            raise RateLimited(attempt.retry_after, "Too many failed logins from this address")
+            raise RateLimited(attempt.retry_after, f"Too many failed {what} from this address")
         if attempt.outcome == GO:
             break
         if asyncio.get_running_loop().time() >= deadline:
-            raise RateLimited(1, "Too many logins in progress from this address")
+            raise RateLimited(1, f"Too many {what} in progress from this address")
         await asyncio.sleep(0.02)
-    failed = True
+    outcome = Outcome()
     try:
+        yield outcome
+    finally:
+        await rt.limiter.attempt_end(
+            key, failed=outcome.failed, window_seconds=LOGIN_WINDOW_SECONDS
+        )
+
+
+async def login(rt: Runtime, email: str, password: str, client_ip: str) -> IssuedTokens:
+    """Exchange credentials for a new session; failures count against the client's IP."""
+    async with guarded_attempt(rt, _login_key(client_ip), "logins") as outcome:
         async with rt.db.read() as session:
             user = await session.scalar(select(User).where(User.email == email.strip().lower()))
         ok = await verify_password(user.password_hash if user else None, password)
-        failed = not ok or user is None
-    finally:
-        await rt.limiter.attempt_end(key, failed=failed, window_seconds=LOGIN_WINDOW_SECONDS)
-    if failed or user is None:
+        outcome.failed = not ok or user is None
+    if outcome.failed or user is None:
         raise Unauthorized("Invalid email or password")
     return await start_session(rt, user)
 

@@ -99,7 +99,10 @@ class OutboxRelay:
                 published = 0
                 self.last_pass_ok = False
             self.last_pass = time.monotonic()
-            if not published:
+            if not self.last_pass_ok:  # failing: commits do not hurry the retry
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), POLL_SECONDS)
+            elif not published:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             gap = started + MIN_PASS_GAP_SECONDS - loop.time()

@@ -21,13 +21,14 @@ from starlette.responses import Response
 from elevatedpos.auth import oauth_store
 from elevatedpos.auth.oauth import Server, StarletteRequest, check_parameters
 from elevatedpos.auth.scopes import Principal
-from elevatedpos.auth.sessions import LOGIN_WINDOW_SECONDS, revoke_sessions
+from elevatedpos.auth.sessions import guarded_attempt, revoke_sessions
 from elevatedpos.errors import (
     BAD_REQUEST,
     FORBIDDEN,
     RATE_LIMITED,
     UNAUTHORIZED,
     Forbidden,
+    RateLimited,
     Unauthorized,
 )
 from elevatedpos.runtime import Runtime
@@ -154,32 +155,52 @@ def _client_failures_key(request: Request) -> str:
     return f"oauth-client-failures:{request.client.host if request.client else 'unknown'}"
 
 
+def _presented_client(request: Request, form: FormData) -> tuple[str | None, str | None]:
+    try:
+        basic_id, basic_secret = extract_basic_authorization(request.headers)
+    except ValueError:
+        return None, None
+    if basic_id is not None:
+        return basic_id, basic_secret
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    return (
+        client_id if isinstance(client_id, str) else None,
+        secret if isinstance(secret, str) else None,
+    )
+
+
 def guard_client_failures(
     endpoint: Callable[[Request], Awaitable[Response]],
 ) -> Callable[[Request], Awaitable[Response]]:
     """The login limit, for partner servers: after `login_failures_per_minute` failed client
     authentications (401 `invalid_client`) from one address within a minute, the token and
     revocation endpoints answer that address 429 without reading the database until the
-    minute is over. Only wrong client credentials count: a partner whose merchants' grants
-    ran out (`invalid_grant`) is not refused its other merchants' refreshes."""
+    minute is over, and no more checks run at once than failures are left (parallel
+    guesses wait their turn, as logins do). Only wrong client credentials count: a partner
+    whose merchants' grants ran out (`invalid_grant`), or whom one merchant uninstalled
+    (the right secret of an uninstalled app), is not refused its other merchants' calls."""
 
     @wraps(endpoint)
     async def guarded(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
-        key = _client_failures_key(request)
-        window = await runtime.limiter.window_count(key)
-        if window.count >= runtime.settings.login_failures_per_minute:
+        try:
+            async with guarded_attempt(
+                runtime, _client_failures_key(request), "client authentications"
+            ) as outcome:
+                response = await endpoint(request)
+                outcome.failed = response.status_code == 401 and not (
+                    await oauth_store.uninstalled_client(
+                        runtime, *_presented_client(request, await request.form())
+                    )
+                )
+        except RateLimited as refused:
             return _problem(
                 request,
                 429,
                 "temporarily_unavailable",
-                "Too many failed client authentications from this address; retry after"
-                f" {window.retry_after} s",
-                {"Retry-After": str(window.retry_after)},
+                refused.detail,
+                {"Retry-After": str(refused.retry_after)},
             )
-        response = await endpoint(request)
-        if response.status_code == 401:
-            await runtime.limiter.count_failure(key, LOGIN_WINDOW_SECONDS)
         return response
 
     return guarded

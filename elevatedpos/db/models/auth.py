@@ -29,7 +29,8 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revoked_reason: Mapped[str | None] = mapped_column(String(40), default=None)
-    client_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A partner app's grants, found by their app (listing, uninstalling).
+    client_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     scope: Mapped[str | None] = mapped_column(Text, default=None)
 
 
