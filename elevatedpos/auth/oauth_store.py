@@ -7,7 +7,6 @@ at once cannot both succeed: the loser's transaction changes nothing, it answers
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import timedelta
 
@@ -57,16 +56,17 @@ async def _client(session: AsyncSession, client_id: str | None) -> Client | None
 
 async def uninstalled_client(rt: Runtime, client_id: str | None, secret: str | None) -> bool:
     """Whether these are the right credentials of an integration since uninstalled: a
-    refused call, but no guess (the guessing limit does not count it)."""
-    if not client_id or not secret or "\x00" in client_id:  # PostgreSQL text takes no NUL
+    refused call, but no guess (the guessing limit does not count it). The credentials are
+    a `TokenCall`'s, already checked against RFC 6749's syntax."""
+    if not client_id or not secret:
         return False
     async with rt.db.read() as session:
-        stored = await session.scalar(
-            select(Integration.client_secret_hash).where(
+        row = await session.scalar(
+            select(Integration).where(
                 Integration.client_id == client_id, Integration.status != "active"
             )
         )
-    return stored is not None and hmac.compare_digest(digest(secret), stored)
+    return row is not None and Client(row).check_client_secret(secret)
 
 
 async def for_authorize(rt: Runtime, principal: Principal, client_id: str | None) -> OAuthState:

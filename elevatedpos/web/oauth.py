@@ -8,6 +8,7 @@ error that may go back to a validated redirect URI goes there instead, as RFC 67
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -111,9 +112,19 @@ async def authorize(request: Request) -> Response:
     return _answer(request, status, body, headers)
 
 
-async def _token_request(request: Request) -> tuple[StarletteRequest, str | None] | Response:
-    """A token or revocation request as Authlib sees it and the client id it authenticates
-    with, or the problem with them (before anything is read from the database)."""
+@dataclass(frozen=True)
+class TokenCall:
+    """A token or revocation request as Authlib sees it, and the client credentials it
+    presents (by HTTP Basic or in the form)."""
+
+    oauth: StarletteRequest
+    client_id: str | None
+    client_secret: str | None
+
+
+async def _token_request(request: Request) -> TokenCall | Response:
+    """The request's `TokenCall`, or the problem with it (before anything is read from the
+    database)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
         return _problem(
             request, 400, "invalid_request", f"The token endpoint takes {FORM} (RFC 6749)"
@@ -148,31 +159,23 @@ async def _token_request(request: Request) -> tuple[StarletteRequest, str | None
         oauth_request = _oauth_request(request, form)
     except OAuth2Error as error:  # insecure_transport
         return _answer(request, *error(None))
-    return oauth_request, basic_id or form.get("client_id")  # type: ignore[return-value]
+    secret = basic_secret if basic_id is not None else form.get("client_secret")
+    return TokenCall(
+        oauth_request,
+        basic_id or form.get("client_id"),  # type: ignore[arg-type]
+        secret,  # type: ignore[arg-type]
+    )
 
 
 def _client_failures_key(request: Request) -> str:
     return f"oauth-client-failures:{request.client.host if request.client else 'unknown'}"
 
 
-def _presented_client(request: Request, form: FormData) -> tuple[str | None, str | None]:
-    try:
-        basic_id, basic_secret = extract_basic_authorization(request.headers)
-    except ValueError:
-        return None, None
-    if basic_id is not None:
-        return basic_id, basic_secret
-    client_id, secret = form.get("client_id"), form.get("client_secret")
-    return (
-        client_id if isinstance(client_id, str) else None,
-        secret if isinstance(secret, str) else None,
-    )
-
-
-def guard_client_failures(
-    endpoint: Callable[[Request], Awaitable[Response]],
+def token_endpoint(
+    endpoint: Callable[[Request, Runtime, TokenCall], Awaitable[Response]],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The login limit, for partner servers: after `login_failures_per_minute` failed client
+    """`/token` and `/revoke`: the request read (`_token_request`), then the endpoint, under
+    the login limit for partner servers: after `login_failures_per_minute` failed client
     authentications (401 `invalid_client`) from one address within a minute, the token and
     revocation endpoints answer that address 429 without reading the database until the
     minute is over, and no more checks run at once than failures are left (parallel
@@ -187,10 +190,14 @@ def guard_client_failures(
             async with guarded_attempt(
                 runtime, _client_failures_key(request), "client authentications"
             ) as outcome:
-                response = await endpoint(request)
+                call = await _token_request(request)
+                response = (
+                    call if isinstance(call, Response) else await endpoint(request, runtime, call)
+                )
                 outcome.failed = response.status_code == 401 and not (
-                    await oauth_store.uninstalled_client(
-                        runtime, *_presented_client(request, await request.form())
+                    isinstance(call, TokenCall)
+                    and await oauth_store.uninstalled_client(
+                        runtime, call.client_id, call.client_secret
                     )
                 )
         except RateLimited as refused:
@@ -206,14 +213,10 @@ def guard_client_failures(
     return guarded
 
 
-@guard_client_failures
-async def token(request: Request) -> Response:
+@token_endpoint
+async def token(request: Request, runtime: Runtime, call: TokenCall) -> Response:
     """RFC 6749's token endpoint: `authorization_code` (with PKCE) and `refresh_token`."""
-    runtime: Runtime = request.app.state.runtime
-    read = await _token_request(request)
-    if isinstance(read, Response):
-        return read
-    oauth_request, client_id = read
+    oauth_request = call.oauth
     form = oauth_request.form
     grant_type = form.get("grant_type")
     credential = (
@@ -221,7 +224,7 @@ async def token(request: Request) -> Response:
     )
     state = await oauth_store.for_token(
         runtime,
-        client_id,
+        call.client_id,
         grant_type,  # type: ignore[arg-type]
         credential,  # type: ignore[arg-type]
     )
@@ -240,18 +243,13 @@ async def token(request: Request) -> Response:
     return _answer(request, status, body, headers)
 
 
-@guard_client_failures
-async def revoke(request: Request) -> Response:
+@token_endpoint
+async def revoke(request: Request, runtime: Runtime, call: TokenCall) -> Response:
     """RFC 7009's revocation endpoint: a partner ends its grant (an unknown token is 200)."""
-    runtime: Runtime = request.app.state.runtime
-    read = await _token_request(request)
-    if isinstance(read, Response):
-        return read
-    oauth_request, client_id = read
-    token = oauth_request.form.get("token")
-    state = await oauth_store.for_revocation(runtime, client_id, token)
+    token = call.oauth.form.get("token")
+    state = await oauth_store.for_revocation(runtime, call.client_id, token)
     server = Server(runtime.issuer, state)
-    status, body, headers = server.create_endpoint_response("revocation", oauth_request)
+    status, body, headers = server.create_endpoint_response("revocation", call.oauth)
     if status == 200 and state.revoke:
         await revoke_sessions(runtime, state.revoke, "oauth_revoked")
     return _answer(request, status, body, headers)
