@@ -135,6 +135,26 @@ class Tenant:
 TenantFactory = Callable[..., Awaitable[Tenant]]
 
 
+async def staff_of(runtime, tenant: Tenant) -> Tenant:
+    """A staff user of `tenant`'s org, signed in."""
+    user = await create_user(
+        runtime.db,
+        org_id=tenant.org_id,
+        email=f"staff-{uuid.uuid4().hex[:10]}@example.com",
+        password=PASSWORD,
+        role="staff",
+    )
+    issued = await start_session(runtime, user)
+    return Tenant(
+        tenant.org_id,
+        user.id,
+        tenant.location_id,
+        user.email,
+        issued.access_token,
+        issued.refresh_token,
+    )
+
+
 @pytest.fixture
 def make_tenant(runtime: Runtime) -> TenantFactory:
     async def factory(

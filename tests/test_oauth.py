@@ -20,11 +20,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select, update
 
-from elevatedpos.actions.orgs import create_user
-from elevatedpos.auth.sessions import start_session
 from elevatedpos.db.models import AuthSession, OAuthCode, User
 from elevatedpos.db.types import utcnow
-from tests.conftest import PASSWORD, Tenant, TenantFactory, new_client
+from tests.conftest import Tenant, TenantFactory, new_client, staff_of
 from tests.test_integrations import install
 from tests.test_loyalty import problem
 
@@ -295,26 +293,6 @@ async def test_the_redirect_uri_must_be_registered_and_repeated_exactly(https, t
     moved = await exchange(https, app, code, verifier, redirect_uri="https://app.example/other")
     oauth_problem(moved, 400, "invalid_grant")
     assert (await exchange(https, app, code, verifier)).status_code == 200
-
-
-async def staff_of(runtime, tenant: Tenant) -> Tenant:
-    """A staff user of `tenant`'s org, signed in."""
-    user = await create_user(
-        runtime.db,
-        org_id=tenant.org_id,
-        email=f"staff-{uuid.uuid4().hex[:10]}@example.com",
-        password=PASSWORD,
-        role="staff",
-    )
-    issued = await start_session(runtime, user)
-    return Tenant(
-        tenant.org_id,
-        user.id,
-        tenant.location_id,
-        user.email,
-        issued.access_token,
-        issued.refresh_token,
-    )
 
 
 async def test_scopes_are_what_the_user_can_grant(https, runtime, tenant):

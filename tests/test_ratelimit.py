@@ -14,14 +14,14 @@ from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
-from elevatedpos.actions.orgs import create_org, create_user
+from elevatedpos.actions.orgs import create_org
 from elevatedpos.app import create_app
 from elevatedpos.auth.sessions import start_session
 from elevatedpos.db.migrate import upgrade_database
 from elevatedpos.ratelimit import GO, LEASE_SECONDS, REFUSE, WAIT, RedisStore, lease_size
 from elevatedpos.runtime import Runtime
 from elevatedpos.settings import Settings
-from tests.conftest import PASSWORD, REDIS_URL, Tenant, new_client
+from tests.conftest import PASSWORD, REDIS_URL, Tenant, new_client, staff_of
 
 ME = "/api/v1/auth/me"
 LOGIN = "/api/v1/auth/login"
@@ -229,16 +229,7 @@ async def test_graphql_alone_empties_the_bucket_rest_then_sees(client, make_tena
 
 async def test_every_user_of_an_org_draws_from_the_orgs_bucket(client, make_tenant, runtime):
     owner = await make_tenant(plan="enterprise", rate_limit=1, burst=4)
-    staff = await create_user(
-        runtime.db,
-        org_id=owner.org_id,
-        email=f"staff-{uuid.uuid4().hex[:12]}@example.com",
-        password=PASSWORD,
-        role="staff",
-    )
-    staff_headers = {
-        "Authorization": f"Bearer {(await start_session(runtime, staff)).access_token}"
-    }
+    staff_headers = (await staff_of(runtime, owner)).headers
     for headers in (owner.headers, staff_headers) * 2:
         assert (await client.get(ME, headers=headers)).status_code == 200
     assert_rate_limited(await client.get(ME, headers=staff_headers), limit=1)
