@@ -25,10 +25,8 @@ from starlette.responses import Response
 
 from elevatedpos.db.models import OutboxEvent, WebhookDelivery
 from elevatedpos.db.types import utcnow
-from elevatedpos.errors import NOT_FOUND, UNAUTHORIZED, ErrorKind
+from elevatedpos.errors import NotFound, Unauthorized
 from elevatedpos.runtime import Runtime
-from elevatedpos.web.middleware import request_id_of
-from elevatedpos.web.responses import problem_response
 
 # Prometheus' text format 0.0.4, which every Prometheus reads (the names need no escaping).
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
@@ -128,30 +126,18 @@ class _Families(Collector):
         )
 
 
-def _problem(request: Request, kind: ErrorKind, detail: str, headers: dict[str, str]) -> Response:
-    return problem_response(
-        kind,
-        detail,
-        instance=request.url.path,
-        request_id=request_id_of(request.scope),
-        headers=headers,
-    )
-
-
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     token = runtime.settings.metrics_token
     if not token:
-        return _problem(request, NOT_FOUND, "Metrics are off: set METRICS_TOKEN to serve them", {})
+        raise NotFound("Metrics are off: set METRICS_TOKEN to serve them")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         given.strip().encode(), token.encode()
     ):
-        return _problem(
-            request,
-            UNAUTHORIZED,
+        raise Unauthorized(
             "Send METRICS_TOKEN as `Authorization: Bearer <token>`",
-            {"WWW-Authenticate": 'Bearer realm="metrics"'},
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
     registry = CollectorRegistry()
     registry.register(_Families(await snapshot(runtime)))
