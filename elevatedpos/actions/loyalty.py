@@ -354,18 +354,31 @@ async def redeem_points(
             raise ValidationFailed(
                 [FieldError("rewardId", "rewardId does not name a reward of the program")]
             )
-        cost = int(reward["pointsCost"])
-        member = await _spend(session, program, customer_id, cost, reward["name"])
-        audit(
-            session, program, customer_id, "redeem", -cost, member.points_balance,
-            reason=reward["name"], reward_id=reward["id"], user_id=user_id,
-        )  # fmt: skip
-        record_event(
-            session,
-            org_id,
-            "loyalty.points_redeemed",
-            {**member.payload(), "points": -cost, "reward": reward},
-        )
+        member = await _redeem(session, program, customer_id, reward, user_id=user_id)
+    return member
+
+
+async def _redeem(
+    session: AsyncSession,
+    program: LoyaltyProgram,
+    customer_id: uuid.UUID,
+    reward: dict[str, Any],
+    *,
+    user_id: uuid.UUID | None,
+    order_id: uuid.UUID | None = None,
+) -> Member:
+    """Spend a reward's points (`_spend`) with its audit row and `loyalty.points_redeemed`
+    (naming the order when an order redeems it)."""
+    cost = int(reward["pointsCost"])
+    member = await _spend(session, program, customer_id, cost, reward["name"])
+    audit(
+        session, program, customer_id, "redeem", -cost, member.points_balance,
+        reason=reward["name"], reward_id=reward["id"], order_id=order_id, user_id=user_id,
+    )  # fmt: skip
+    payload = {**member.payload(), "points": -cost, "reward": reward}
+    if order_id is not None:
+        payload["orderId"] = str(order_id)
+    record_event(session, program.org_id, "loyalty.points_redeemed", payload)
     return member
 
 
@@ -417,19 +430,9 @@ async def redeem_for_order(
     assert kept is not None and order.customer_id is not None
     program = await session.get(LoyaltyProgram, uuid.UUID(kept["programId"]))
     assert program is not None
-    cost = int(kept["pointsCost"])
-    member = await _spend(session, program, order.customer_id, cost, kept["name"])
-    audit(
-        session, program, order.customer_id, "redeem", -cost, member.points_balance,
-        reason=kept["name"], reward_id=kept["id"], order_id=order.id, user_id=user_id,
-    )  # fmt: skip
-    record_event(
-        session,
-        order.org_id,
-        "loyalty.points_redeemed",
-        {**member.payload(), "points": -cost, "reward": kept, "orderId": str(order.id)},
+    return await _redeem(
+        session, program, order.customer_id, kept, user_id=user_id, order_id=order.id
     )
-    return member
 
 
 async def restore_for_void(
