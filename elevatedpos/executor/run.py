@@ -24,6 +24,40 @@ if TYPE_CHECKING:
     from elevatedpos.executor.fields import FieldPlan
 
 
+# Futures of failed fields' siblings, kept until they settle. Module-level rather than on
+# the Run, so a Run holds no reference back to itself: each request's Run (and its
+# context) is freed by reference counting, where a cycle would leave it to the garbage
+# collector (a collection every ~80 requests, measured on `me`).
+_SETTLING: set[Any] = set()
+
+
+def settle_in_background(awaitables: list[Awaitable[Any]]) -> None:
+    """Let pending siblings of a failed field finish, so their errors are observed."""
+    try:
+        get_running_loop()
+    except RuntimeError:
+        for awaitable in awaitables:
+            if iscoroutine(awaitable):
+                awaitable.close()
+        return
+    future = gather(*awaitables, return_exceptions=True)
+    _SETTLING.add(future)
+    future.add_done_callback(_SETTLING.discard)
+
+
+def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    return gather_with_cancel(*values)
+
+
+def _track(values: Sequence[Any]) -> None:
+    awaitables = [v for v in values if is_awaitable(v)]
+    if awaitables:
+        settle_in_background(awaitables)
+
+
+_HELPERS = GraphQLResolveInfoHelpers(gather=_gather, track=_track)
+
+
 class Run:
     """What every field of one execution shares; errors are kept as graphql-core keeps them."""
 
@@ -100,40 +134,4 @@ class Run:
         positions.add(path)
         self.errors.append(error)
 
-    @staticmethod
-    def settle_in_background(awaitables: list[Awaitable[Any]]) -> None:
-        """Let pending siblings of a failed field finish, so their errors are observed."""
-        settle_in_background(awaitables)
-
-
-# Futures of failed fields' siblings, kept until they settle. Module-level rather than on
-# the Run, so a Run holds no reference back to itself: each request's Run (and its
-# context) is freed by reference counting, where a cycle would leave it to the garbage
-# collector (a collection every ~80 requests, measured on `me`).
-_SETTLING: set[Any] = set()
-
-
-def settle_in_background(awaitables: list[Awaitable[Any]]) -> None:
-    try:
-        get_running_loop()
-    except RuntimeError:
-        for awaitable in awaitables:
-            if iscoroutine(awaitable):
-                awaitable.close()
-        return
-    future = gather(*awaitables, return_exceptions=True)
-    _SETTLING.add(future)
-    future.add_done_callback(_SETTLING.discard)
-
-
-def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
-    return gather_with_cancel(*values)
-
-
-def _track(values: Sequence[Any]) -> None:
-    awaitables = [v for v in values if is_awaitable(v)]
-    if awaitables:
-        settle_in_background(awaitables)
-
-
-_HELPERS = GraphQLResolveInfoHelpers(gather=_gather, track=_track)
+    settle_in_background = staticmethod(settle_in_background)
